@@ -1,0 +1,29 @@
+//! Portfolio's domain: the words of the programme as types, and the rules between them.
+//!
+//! This crate owns parsing and validation (money in pence, financial years,
+//! project codes, stages and the moves between them, delivery confidence,
+//! roles and what they allow) and the deterministic demo council. It does no
+//! I/O: no database, no HTTP, no clock reads except where a caller passes one.
+//! Everything that reaches the store has been parsed here first, so the store
+//! and the web never re-check a rule.
+
+pub mod confidence;
+pub mod dashboard;
+pub mod demo;
+pub mod errors;
+pub mod filter;
+pub mod money;
+pub mod organisation;
+pub mod project;
+pub mod quarters;
+pub mod role;
+pub mod stage;
+pub mod text;
+
+pub use confidence::DeliveryConfidence;
+pub use errors::{FieldError, ValidationErrors};
+pub use money::Money;
+pub use project::{CostLine, Project, ProjectCode, ProjectDraft, ProjectInput};
+pub use quarters::FinancialYear;
+pub use role::{Permission, Role};
+pub use stage::{GovUkPhase, Stage};
