@@ -1,1 +1,111 @@
-//! placeholder
+//! Portfolio's application services: the one place the web and the CLI call.
+//!
+//! Each service method takes the [`Caller`] (who is asking), checks the
+//! caller's role allows it, parses input through the domain, and calls the
+//! store. Handlers and commands hold no rules of their own; they translate
+//! requests into these calls and [`AppError`]s into responses.
+
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod export;
+pub mod projects;
+pub mod users;
+
+use portfolio_domain::organisation::{Department, Organisation, Theme, User};
+use portfolio_domain::Permission;
+use portfolio_store::Store;
+
+pub use error::AppError;
+pub use portfolio_store::{
+    Actor, AuditEntry, Backend, ConnectOptions, ProjectPage, Store as PortfolioStore,
+};
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Who is asking: a signed-in user (through a session or an API token).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.user.id),
+            label: self.user.email.clone(),
+        }
+    }
+
+    pub fn organisation_id(&self) -> i64 {
+        self.user.organisation_id
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if self.user.role.allows(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        self.user.role.allows(permission)
+    }
+}
+
+/// The application: the store and settings, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub settings: Settings,
+}
+
+/// Settings the services need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a signed-in session lasts without signing in again.
+    pub session_lifetime: chrono::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_lifetime: chrono::Duration::hours(8),
+        }
+    }
+}
+
+impl App {
+    /// Connects to the database, applies migrations, and returns the app.
+    pub async fn open(
+        database_url: &str,
+        options: &ConnectOptions,
+        settings: Settings,
+    ) -> Result<App> {
+        let store = Store::connect(database_url, options).await?;
+        store.migrate().await?;
+        Ok(App { store, settings })
+    }
+
+    /// The caller's organisation (a caller sees only their own).
+    pub async fn organisation(&self, caller: &Caller) -> Result<Organisation> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self.store.organisation(caller.organisation_id()).await?)
+    }
+
+    pub async fn departments(&self, caller: &Caller) -> Result<Vec<Department>> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self.store.departments(caller.organisation_id()).await?)
+    }
+
+    pub async fn themes(&self, caller: &Caller) -> Result<Vec<Theme>> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self.store.themes(caller.organisation_id()).await?)
+    }
+
+    /// Whether the database answers.
+    pub async fn ready(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+}

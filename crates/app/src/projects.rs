@@ -1,0 +1,134 @@
+//! Project services: list, read, create, update, withdraw, history, dashboard.
+
+use portfolio_domain::dashboard::Dashboard;
+use portfolio_domain::filter::ProjectQuery;
+use portfolio_domain::project::Reference;
+use portfolio_domain::{Permission, Project, ProjectDraft, ProjectInput, Stage, ValidationErrors};
+use portfolio_store::{AuditEntry, ProjectPage};
+
+use crate::{App, AppError, Caller, Result};
+
+impl App {
+    async fn validate_draft(&self, caller: &Caller, draft: &ProjectDraft) -> Result<ProjectInput> {
+        let org = caller.organisation_id();
+        let departments = self.store.departments(org).await?;
+        let themes = self.store.themes(org).await?;
+        Ok(draft.validate(&Reference {
+            departments: &departments,
+            themes: &themes,
+        })?)
+    }
+
+    pub async fn list_projects(
+        &self,
+        caller: &Caller,
+        query: &ProjectQuery,
+        default_per_page: u32,
+    ) -> Result<ProjectPage> {
+        caller.require(Permission::ReadProgramme)?;
+        let filter = query.parse(default_per_page)?;
+        Ok(self
+            .store
+            .list_projects(caller.organisation_id(), &filter)
+            .await?)
+    }
+
+    pub async fn project(&self, caller: &Caller, code: &str) -> Result<Project> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self
+            .store
+            .project(caller.organisation_id(), &code.to_ascii_uppercase())
+            .await?)
+    }
+
+    pub async fn create_project(&self, caller: &Caller, draft: &ProjectDraft) -> Result<Project> {
+        caller.require(Permission::EditProjects)?;
+        let input = self.validate_draft(caller, draft).await?;
+        let org = self.store.organisation(caller.organisation_id()).await?;
+        Ok(self
+            .store
+            .create_project(org.id, &org.project_code_prefix, &input, &caller.actor())
+            .await?)
+    }
+
+    /// Updates a project the caller read at `version`; refuses stale versions and disallowed stage moves.
+    pub async fn update_project(
+        &self,
+        caller: &Caller,
+        code: &str,
+        version: i64,
+        draft: &ProjectDraft,
+    ) -> Result<Project> {
+        caller.require(Permission::EditProjects)?;
+        let input = self.validate_draft(caller, draft).await?;
+        let code = code.to_ascii_uppercase();
+        let result = self
+            .store
+            .update_project(
+                caller.organisation_id(),
+                &code,
+                version,
+                &input,
+                "updated",
+                &caller.actor(),
+                |current| input.check_update(current),
+            )
+            .await?;
+        result.map_err(AppError::Validation)
+    }
+
+    /// Withdraws a project (the API's DELETE): the record and its history stay.
+    pub async fn withdraw_project(
+        &self,
+        caller: &Caller,
+        code: &str,
+        version: i64,
+    ) -> Result<Project> {
+        caller.require(Permission::EditProjects)?;
+        let current = self.project(caller, code).await?;
+        let mut draft = current.to_draft();
+        draft.stage = Stage::Withdrawn.as_str().to_string();
+        let input = self.validate_draft(caller, &draft).await?;
+        let result = self
+            .store
+            .update_project(
+                caller.organisation_id(),
+                &current.code,
+                version,
+                &input,
+                "withdrawn",
+                &caller.actor(),
+                |stored| {
+                    stored
+                        .stage
+                        .check_move(Stage::Withdrawn)
+                        .map_err(|e| ValidationErrors::single("stage", e))
+                },
+            )
+            .await?;
+        result.map_err(AppError::Validation)
+    }
+
+    pub async fn project_history(
+        &self,
+        caller: &Caller,
+        project: &Project,
+    ) -> Result<Vec<AuditEntry>> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self
+            .store
+            .history(caller.organisation_id(), "project", project.id)
+            .await?)
+    }
+
+    /// Dashboard counts for the caller's organisation, checked to add up.
+    pub async fn dashboard(&self, caller: &Caller) -> Result<Dashboard> {
+        caller.require(Permission::ReadProgramme)?;
+        let org = caller.organisation_id();
+        let counts = self.store.project_counts(org).await?;
+        let departments = self.store.departments(org).await?;
+        let themes = self.store.themes(org).await?;
+        Dashboard::assemble(&counts, &departments, &themes)
+            .map_err(|e| AppError::Internal(portfolio_store::StoreError::Corrupt(e)))
+    }
+}

@@ -1,0 +1,120 @@
+//! The audit trail: who changed what, when, with the record before and after.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{Any, Transaction};
+
+use crate::{get, now_text, parse_time, Actor, Result, Store};
+
+/// One change to one record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub entity: String,
+    pub entity_id: i64,
+    /// created, updated, withdrawn, signed_in…
+    pub action: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl AuditEntry {
+    /// Top-level fields whose values differ between before and after.
+    pub fn changed_fields(&self) -> Vec<String> {
+        let empty = serde_json::Map::new();
+        let before = self
+            .before
+            .as_ref()
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let after = self
+            .after
+            .as_ref()
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .filter(|k| !matches!(k.as_str(), "version" | "updated_at" | "created_at"))
+            .filter(|k| before.get(*k) != after.get(*k))
+            .cloned()
+            .collect()
+    }
+}
+
+/// What a write tells the audit trail.
+pub(crate) struct AuditRecord<'a> {
+    pub organisation_id: Option<i64>,
+    pub entity: &'static str,
+    pub entity_id: i64,
+    pub action: &'static str,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub actor: &'a Actor,
+}
+
+pub(crate) async fn record(tx: &mut Transaction<'_, Any>, r: AuditRecord<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(r.organisation_id)
+    .bind(r.actor.user_id)
+    .bind(r.actor.label.clone())
+    .bind(now_text())
+    .bind(r.entity)
+    .bind(r.entity_id)
+    .bind(r.action)
+    .bind(r.before.map(|v| v.to_string()))
+    .bind(r.after.map(|v| v.to_string()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The history of one record in an organisation, oldest first.
+    pub async fn history(
+        &self,
+        organisation_id: i64,
+        entity: &str,
+        entity_id: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, actor_label, at, entity, entity_id, action, before_json, after_json FROM audit_log \
+             WHERE organisation_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY id",
+        )
+        .bind(organisation_id)
+        .bind(entity.to_string())
+        .bind(entity_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+                Ok(AuditEntry {
+                    id: get(row, "id")?,
+                    actor: get(row, "actor_label")?,
+                    at: parse_time(&get::<String>(row, "at")?)?,
+                    entity: get(row, "entity")?,
+                    entity_id: get(row, "entity_id")?,
+                    action: get(row, "action")?,
+                    before: parse(get(row, "before_json")?),
+                    after: parse(get(row, "after_json")?),
+                })
+            })
+            .collect()
+    }
+
+    /// The number of audit records for an organisation (for tests and health pages).
+    pub async fn audit_count(&self, organisation_id: i64) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE organisation_id = $1")
+            .bind(organisation_id)
+            .fetch_one(&self.pool)
+            .await?;
+        get(&row, "n")
+    }
+}

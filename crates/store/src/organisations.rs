@@ -1,0 +1,206 @@
+//! Organisations, departments and themes.
+
+use portfolio_domain::organisation::{Department, Organisation, Theme};
+use serde_json::json;
+
+use crate::audit::{record, AuditRecord};
+use crate::{get, map_unique, now_text, Actor, Result, Store, StoreError};
+
+fn organisation_from(row: &sqlx::any::AnyRow) -> Result<Organisation> {
+    Ok(Organisation {
+        id: get(row, "id")?,
+        slug: get(row, "slug")?,
+        name: get(row, "name")?,
+        financial_year_start_month: get::<i64>(row, "financial_year_start_month")? as u32,
+        project_code_prefix: get(row, "project_code_prefix")?,
+    })
+}
+
+impl Store {
+    pub async fn create_organisation(
+        &self,
+        slug: &str,
+        name: &str,
+        code_prefix: &str,
+        actor: &Actor,
+    ) -> Result<Organisation> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO organisations (slug, name, financial_year_start_month, project_code_prefix, created_at) \
+             VALUES ($1, $2, 4, $3, $4) RETURNING id",
+        )
+        .bind(slug.to_string())
+        .bind(name.to_string())
+        .bind(code_prefix.to_string())
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| map_unique(e, "organisation", slug))?;
+        let org = Organisation {
+            id: get(&row, "id")?,
+            slug: slug.to_string(),
+            name: name.to_string(),
+            financial_year_start_month: 4,
+            project_code_prefix: code_prefix.to_string(),
+        };
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(org.id),
+                entity: "organisation",
+                entity_id: org.id,
+                action: "created",
+                before: None,
+                after: Some(serde_json::to_value(&org).unwrap_or_default()),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    pub async fn list_organisations(&self) -> Result<Vec<Organisation>> {
+        let rows = sqlx::query("SELECT * FROM organisations ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(organisation_from).collect()
+    }
+
+    pub async fn organisation(&self, id: i64) -> Result<Organisation> {
+        let row = sqlx::query("SELECT * FROM organisations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "organisation",
+            })?;
+        organisation_from(&row)
+    }
+
+    pub async fn organisation_by_slug(&self, slug: &str) -> Result<Organisation> {
+        let row = sqlx::query("SELECT * FROM organisations WHERE slug = $1")
+            .bind(slug.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "organisation",
+            })?;
+        organisation_from(&row)
+    }
+
+    pub async fn create_department(
+        &self,
+        organisation_id: i64,
+        slug: &str,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<Department> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("INSERT INTO departments (organisation_id, slug, name) VALUES ($1, $2, $3) RETURNING id")
+            .bind(organisation_id)
+            .bind(slug.to_string())
+            .bind(name.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| map_unique(e, "department", slug))?;
+        let dept = Department {
+            id: get(&row, "id")?,
+            slug: slug.to_string(),
+            name: name.to_string(),
+        };
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(organisation_id),
+                entity: "department",
+                entity_id: dept.id,
+                action: "created",
+                before: None,
+                after: Some(json!(dept)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(dept)
+    }
+
+    pub async fn departments(&self, organisation_id: i64) -> Result<Vec<Department>> {
+        let rows = sqlx::query(
+            "SELECT id, slug, name FROM departments WHERE organisation_id = $1 ORDER BY name",
+        )
+        .bind(organisation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Department {
+                    id: get(r, "id")?,
+                    slug: get(r, "slug")?,
+                    name: get(r, "name")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn create_theme(
+        &self,
+        organisation_id: i64,
+        slug: &str,
+        name: &str,
+        description: &str,
+        actor: &Actor,
+    ) -> Result<Theme> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("INSERT INTO themes (organisation_id, slug, name, description) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(organisation_id)
+            .bind(slug.to_string())
+            .bind(name.to_string())
+            .bind(description.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| map_unique(e, "theme", slug))?;
+        let theme = Theme {
+            id: get(&row, "id")?,
+            slug: slug.to_string(),
+            name: name.to_string(),
+            description: description.to_string(),
+        };
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(organisation_id),
+                entity: "theme",
+                entity_id: theme.id,
+                action: "created",
+                before: None,
+                after: Some(json!(theme)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(theme)
+    }
+
+    pub async fn themes(&self, organisation_id: i64) -> Result<Vec<Theme>> {
+        let rows = sqlx::query("SELECT id, slug, name, description FROM themes WHERE organisation_id = $1 ORDER BY name")
+            .bind(organisation_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Theme {
+                    id: get(r, "id")?,
+                    slug: get(r, "slug")?,
+                    name: get(r, "name")?,
+                    description: get(r, "description")?,
+                })
+            })
+            .collect()
+    }
+}

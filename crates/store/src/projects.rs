@@ -1,0 +1,549 @@
+//! Projects: create, update with a version check, list with filters, count.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use portfolio_domain::dashboard::GroupedCounts;
+use portfolio_domain::filter::{ProjectFilter, ProjectSort};
+use portfolio_domain::project::NamedRef;
+use portfolio_domain::{
+    CostLine, DeliveryConfidence, FinancialYear, GovUkPhase, Money, Project, ProjectCode,
+    ProjectInput, Stage,
+};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+
+use crate::audit::{record, AuditRecord};
+use crate::{
+    get, map_unique, now_text, parse_stored, parse_time, Actor, Result, Store, StoreError,
+};
+
+/// One page of a register list.
+#[derive(Debug, Clone)]
+pub struct ProjectPage {
+    pub projects: Vec<Project>,
+    /// Projects matching the filter, across all pages.
+    pub total: i64,
+}
+
+const PROJECT_COLUMNS: &str = "p.id, p.organisation_id, p.code, p.title, p.summary, p.stage, p.phase, p.sponsor, p.manager, \
+     p.start_date, p.end_date, p.confidence, p.tags, p.published, p.version, p.created_at, p.updated_at, \
+     d.id AS department_id, d.slug AS department_slug, d.name AS department_name";
+
+/// A value bound to a dynamically built query.
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+fn stage_rank_sql() -> String {
+    let cases: Vec<String> = Stage::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("WHEN '{}' THEN {i}", s.as_str()))
+        .collect();
+    format!("CASE p.stage {} END", cases.join(" "))
+}
+
+fn confidence_rank_sql() -> String {
+    let cases: Vec<String> = DeliveryConfidence::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("WHEN '{}' THEN {i}", c.as_str()))
+        .collect();
+    format!("CASE p.confidence {} ELSE 9 END", cases.join(" "))
+}
+
+/// Lower-cased text searched by the register's free-text box.
+fn search_text(input: &ProjectInput, code: &str) -> String {
+    [
+        code,
+        &input.title,
+        &input.summary,
+        &input.sponsor,
+        &input.manager,
+        &input.tags.join(" "),
+    ]
+    .join(" ")
+    .to_lowercase()
+}
+
+fn total_cost(costs: &[CostLine]) -> i64 {
+    costs
+        .iter()
+        .map(|c| c.capital_pence.pence() + c.revenue_pence.pence())
+        .sum()
+}
+
+fn project_from(row: &AnyRow) -> Result<Project> {
+    let stage: String = get(row, "stage")?;
+    let phase: Option<String> = get(row, "phase")?;
+    let confidence: Option<String> = get(row, "confidence")?;
+    let tags: String = get(row, "tags")?;
+    let date = |col: &str| -> Result<Option<NaiveDate>> {
+        let v: Option<String> = get(row, col)?;
+        v.map(|s| parse_stored(col, &s, |s| NaiveDate::parse_from_str(s, "%Y-%m-%d")))
+            .transpose()
+    };
+    Ok(Project {
+        id: get(row, "id")?,
+        organisation_id: get(row, "organisation_id")?,
+        code: get(row, "code")?,
+        title: get(row, "title")?,
+        summary: get(row, "summary")?,
+        department: NamedRef {
+            id: get(row, "department_id")?,
+            slug: get(row, "department_slug")?,
+            name: get(row, "department_name")?,
+        },
+        themes: Vec::new(),
+        stage: parse_stored("stage", &stage, Stage::parse)?,
+        phase: phase
+            .map(|p| parse_stored("phase", &p, GovUkPhase::parse))
+            .transpose()?,
+        sponsor: get(row, "sponsor")?,
+        manager: get(row, "manager")?,
+        start_date: date("start_date")?,
+        end_date: date("end_date")?,
+        costs: Vec::new(),
+        confidence: confidence
+            .map(|c| parse_stored("confidence", &c, DeliveryConfidence::parse))
+            .transpose()?,
+        tags: parse_stored("tags", &tags, |s| serde_json::from_str::<Vec<String>>(s))?,
+        published: get::<i64>(row, "published")? != 0,
+        version: get(row, "version")?,
+        created_at: parse_time(&get::<String>(row, "created_at")?)?,
+        updated_at: parse_time(&get::<String>(row, "updated_at")?)?,
+    })
+}
+
+impl Store {
+    /// Fills in themes and costs for already-loaded projects (two queries for any number).
+    async fn attach_details(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        projects: &mut [Project],
+    ) -> Result<()> {
+        if projects.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = projects.iter().map(|p| p.id.to_string()).collect();
+        let list = ids.join(",");
+        let index: HashMap<i64, usize> = projects
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id, i))
+            .collect();
+        let theme_rows = sqlx::query(&format!(
+            "SELECT pt.project_id, t.id, t.slug, t.name FROM project_themes pt JOIN themes t ON t.id = pt.theme_id \
+             WHERE pt.project_id IN ({list}) ORDER BY t.name"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &theme_rows {
+            let pid: i64 = get(row, "project_id")?;
+            if let Some(&i) = index.get(&pid) {
+                projects[i].themes.push(NamedRef {
+                    id: get(row, "id")?,
+                    slug: get(row, "slug")?,
+                    name: get(row, "name")?,
+                });
+            }
+        }
+        let cost_rows = sqlx::query(&format!(
+            "SELECT project_id, financial_year, capital_pence, revenue_pence FROM project_costs \
+             WHERE project_id IN ({list}) ORDER BY financial_year"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &cost_rows {
+            let pid: i64 = get(row, "project_id")?;
+            if let Some(&i) = index.get(&pid) {
+                let year: i64 = get(row, "financial_year")?;
+                let money = |col: &str| -> Result<Money> {
+                    let p: i64 = get(row, col)?;
+                    Money::from_pence(p).map_err(StoreError::Corrupt)
+                };
+                projects[i].costs.push(CostLine {
+                    year: FinancialYear::new(year as i32).map_err(StoreError::Corrupt)?,
+                    capital_pence: money("capital_pence")?,
+                    revenue_pence: money("revenue_pence")?,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn project_in_tx(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        organisation_id: i64,
+        code: &str,
+    ) -> Result<Option<Project>> {
+        let row = sqlx::query(&format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects p JOIN departments d ON d.id = p.department_id \
+             WHERE p.organisation_id = $1 AND p.code = $2"
+        ))
+        .bind(organisation_id)
+        .bind(code.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut projects = vec![project_from(&row)?];
+        self.attach_details(&mut **tx, &mut projects).await?;
+        Ok(projects.pop())
+    }
+
+    /// One project of an organisation by its code.
+    pub async fn project(&self, organisation_id: i64, code: &str) -> Result<Project> {
+        let mut tx = self.pool.begin().await?;
+        let found = self.project_in_tx(&mut tx, organisation_id, code).await?;
+        tx.commit().await?;
+        found.ok_or(StoreError::NotFound { entity: "project" })
+    }
+
+    /// The next free code number for an organisation's projects.
+    async fn next_code_number(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        organisation_id: i64,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(code_number), 0) AS n FROM projects WHERE organisation_id = $1",
+        )
+        .bind(organisation_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(get::<i64>(&row, "n")? + 1)
+    }
+
+    async fn write_details(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        project_id: i64,
+        input: &ProjectInput,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM project_themes WHERE project_id = $1")
+            .bind(project_id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM project_costs WHERE project_id = $1")
+            .bind(project_id)
+            .execute(&mut **tx)
+            .await?;
+        for theme_id in &input.theme_ids {
+            sqlx::query("INSERT INTO project_themes (project_id, theme_id) VALUES ($1, $2)")
+                .bind(project_id)
+                .bind(*theme_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for c in &input.costs {
+            sqlx::query("INSERT INTO project_costs (project_id, financial_year, capital_pence, revenue_pence) VALUES ($1, $2, $3, $4)")
+                .bind(project_id)
+                .bind(i64::from(c.year.start_year()))
+                .bind(c.capital_pence.pence())
+                .bind(c.revenue_pence.pence())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Creates a project; gives it the next free code when it has none.
+    pub async fn create_project(
+        &self,
+        organisation_id: i64,
+        code_prefix: &str,
+        input: &ProjectInput,
+        actor: &Actor,
+    ) -> Result<Project> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let code = match &input.code {
+            Some(c) => c.clone(),
+            None => {
+                let n = self.next_code_number(&mut tx, organisation_id).await?;
+                ProjectCode::numbered(code_prefix, n as u32).map_err(StoreError::Corrupt)?
+            }
+        };
+        let now = now_text();
+        let row = sqlx::query(
+            "INSERT INTO projects (organisation_id, code, code_number, title, summary, department_id, stage, phase, sponsor, manager, \
+             start_date, end_date, confidence, tags, published, total_cost_pence, search_text, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $19) RETURNING id",
+        )
+        .bind(organisation_id)
+        .bind(code.as_str().to_string())
+        .bind(i64::from(code.number()))
+        .bind(input.title.clone())
+        .bind(input.summary.clone())
+        .bind(input.department_id)
+        .bind(input.stage.as_str())
+        .bind(input.phase.map(|p| p.as_str()))
+        .bind(input.sponsor.clone())
+        .bind(input.manager.clone())
+        .bind(input.start_date.map(|d| d.to_string()))
+        .bind(input.end_date.map(|d| d.to_string()))
+        .bind(input.confidence.map(|c| c.as_str()))
+        .bind(json!(input.tags).to_string())
+        .bind(i64::from(input.published))
+        .bind(total_cost(&input.costs))
+        .bind(search_text(input, code.as_str()))
+        .bind(now.clone())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| map_unique(e, "code", code.as_str()))?;
+        let id: i64 = get(&row, "id")?;
+        self.write_details(&mut tx, id, input).await?;
+        let project = self
+            .project_in_tx(&mut tx, organisation_id, code.as_str())
+            .await?
+            .ok_or(StoreError::NotFound { entity: "project" })?;
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(organisation_id),
+                entity: "project",
+                entity_id: id,
+                action: "created",
+                before: None,
+                after: Some(json!(project)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(project)
+    }
+
+    /// Replaces a project's fields if it is still at `expected_version`.
+    ///
+    /// `check` sees the stored project inside the transaction and may refuse
+    /// the change (the domain's stage rules), so the rule and the write see
+    /// the same state.
+    pub async fn update_project<E>(
+        &self,
+        organisation_id: i64,
+        code: &str,
+        expected_version: i64,
+        input: &ProjectInput,
+        action: &'static str,
+        actor: &Actor,
+        check: impl FnOnce(&Project) -> Result<(), E>,
+    ) -> Result<Result<Project, E>> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let before = self
+            .project_in_tx(&mut tx, organisation_id, code)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "project" })?;
+        if before.version != expected_version {
+            return Err(StoreError::Conflict {
+                entity: "project",
+                current_version: before.version,
+                current: Box::new(Some(before)),
+            });
+        }
+        if let Err(e) = check(&before) {
+            return Ok(Err(e));
+        }
+        let done = sqlx::query(
+            "UPDATE projects SET title = $1, summary = $2, department_id = $3, stage = $4, phase = $5, sponsor = $6, manager = $7, \
+             start_date = $8, end_date = $9, confidence = $10, tags = $11, published = $12, total_cost_pence = $13, search_text = $14, \
+             version = version + 1, updated_at = $15 WHERE id = $16 AND version = $17",
+        )
+        .bind(input.title.clone())
+        .bind(input.summary.clone())
+        .bind(input.department_id)
+        .bind(input.stage.as_str())
+        .bind(input.phase.map(|p| p.as_str()))
+        .bind(input.sponsor.clone())
+        .bind(input.manager.clone())
+        .bind(input.start_date.map(|d| d.to_string()))
+        .bind(input.end_date.map(|d| d.to_string()))
+        .bind(input.confidence.map(|c| c.as_str()))
+        .bind(json!(input.tags).to_string())
+        .bind(i64::from(input.published))
+        .bind(total_cost(&input.costs))
+        .bind(search_text(input, code))
+        .bind(now_text())
+        .bind(before.id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            // Another instance wrote between our read and our update (PostgreSQL, read committed).
+            let current = self.project_in_tx(&mut tx, organisation_id, code).await?;
+            return Err(StoreError::Conflict {
+                entity: "project",
+                current_version: current.as_ref().map_or(0, |p| p.version),
+                current: Box::new(current),
+            });
+        }
+        self.write_details(&mut tx, before.id, input).await?;
+        let after = self
+            .project_in_tx(&mut tx, organisation_id, code)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "project" })?;
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(organisation_id),
+                entity: "project",
+                entity_id: before.id,
+                action,
+                before: Some(json!(before)),
+                after: Some(json!(after)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(after))
+    }
+
+    /// A page of an organisation's projects matching `filter`.
+    pub async fn list_projects(
+        &self,
+        organisation_id: i64,
+        filter: &ProjectFilter,
+    ) -> Result<ProjectPage> {
+        let mut params = vec![Param::Int(organisation_id)];
+        let mut clauses = vec!["p.organisation_id = $1".to_string()];
+        let next = |params: &mut Vec<Param>, p: Param| {
+            params.push(p);
+            format!("${}", params.len())
+        };
+        if let Some(stage) = filter.stage {
+            let n = next(&mut params, Param::Text(stage.as_str().to_string()));
+            clauses.push(format!("p.stage = {n}"));
+        }
+        if let Some(dept) = &filter.department {
+            let n = next(&mut params, Param::Text(dept.clone()));
+            clauses.push(format!("d.slug = {n}"));
+        }
+        if let Some(theme) = &filter.theme {
+            let n = next(&mut params, Param::Text(theme.clone()));
+            clauses.push(format!(
+                "EXISTS (SELECT 1 FROM project_themes pt JOIN themes t ON t.id = pt.theme_id WHERE pt.project_id = p.id AND t.slug = {n})"
+            ));
+        }
+        if let Some(c) = filter.confidence {
+            let n = next(&mut params, Param::Text(c.as_str().to_string()));
+            clauses.push(format!("p.confidence = {n}"));
+        }
+        for word in &filter.words {
+            let escaped = word
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let n = next(&mut params, Param::Text(format!("%{escaped}%")));
+            clauses.push(format!("p.search_text LIKE {n} ESCAPE '\\'"));
+        }
+        let where_sql = clauses.join(" AND ");
+        let from = "FROM projects p JOIN departments d ON d.id = p.department_id";
+        fn bind_all<'q>(
+            sql: &'q str,
+            params: &[Param],
+        ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+            let mut q = sqlx::query(sql);
+            for p in params {
+                q = match p {
+                    Param::Int(i) => q.bind(*i),
+                    Param::Text(s) => q.bind(s.clone()),
+                };
+            }
+            q
+        }
+        let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {where_sql}");
+        let direction = if filter.descending { "DESC" } else { "ASC" };
+        let order = match filter.sort {
+            ProjectSort::Code => format!("p.code_number {direction}, p.code {direction}"),
+            ProjectSort::Title => format!("LOWER(p.title) {direction}, p.code_number"),
+            ProjectSort::Stage => format!("{} {direction}, p.code_number", stage_rank_sql()),
+            ProjectSort::Department => format!("d.name {direction}, p.code_number"),
+            ProjectSort::Confidence => {
+                format!("{} {direction}, p.code_number", confidence_rank_sql())
+            }
+            ProjectSort::StartDate => {
+                format!("COALESCE(p.start_date, '9999') {direction}, p.code_number")
+            }
+            ProjectSort::UpdatedAt => format!("p.updated_at {direction}, p.code_number"),
+            ProjectSort::TotalCost => format!("p.total_cost_pence {direction}, p.code_number"),
+        };
+        let list_sql = format!(
+            "SELECT {PROJECT_COLUMNS} {from} WHERE {where_sql} ORDER BY {order} LIMIT {} OFFSET {}",
+            filter.per_page,
+            filter.offset()
+        );
+        let mut conn = self.pool.acquire().await?;
+        let total: i64 = get(
+            &bind_all(&count_sql, &params).fetch_one(&mut *conn).await?,
+            "n",
+        )?;
+        let rows = bind_all(&list_sql, &params).fetch_all(&mut *conn).await?;
+        let mut projects = rows.iter().map(project_from).collect::<Result<Vec<_>>>()?;
+        self.attach_details(&mut *conn, &mut projects).await?;
+        Ok(ProjectPage { projects, total })
+    }
+
+    /// Every project of an organisation, in code order (exports).
+    pub async fn all_projects(&self, organisation_id: i64) -> Result<Vec<Project>> {
+        let filter = ProjectFilter {
+            per_page: u32::MAX,
+            ..ProjectFilter::default()
+        };
+        Ok(self.list_projects(organisation_id, &filter).await?.projects)
+    }
+
+    /// Counts for the dashboard, grouped; `Dashboard::assemble` lays them out.
+    pub async fn project_counts(&self, organisation_id: i64) -> Result<GroupedCounts> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT stage, department_id, COUNT(*) AS n FROM projects WHERE organisation_id = $1 GROUP BY stage, department_id",
+        )
+        .bind(organisation_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut counts = GroupedCounts::default();
+        for row in &rows {
+            let stage: String = get(row, "stage")?;
+            counts.stage_department.push((
+                parse_stored("stage", &stage, Stage::parse)?,
+                get(row, "department_id")?,
+                get(row, "n")?,
+            ));
+        }
+        let rows = sqlx::query(
+            "SELECT pt.theme_id, COUNT(*) AS n FROM project_themes pt JOIN projects p ON p.id = pt.project_id \
+             WHERE p.organisation_id = $1 GROUP BY pt.theme_id",
+        )
+        .bind(organisation_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &rows {
+            counts.theme.push((get(row, "theme_id")?, get(row, "n")?));
+        }
+        let rows = sqlx::query("SELECT confidence, COUNT(*) AS n FROM projects WHERE organisation_id = $1 GROUP BY confidence")
+            .bind(organisation_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in &rows {
+            let c: Option<String> = get(row, "confidence")?;
+            counts.confidence.push((
+                c.map(|c| parse_stored("confidence", &c, DeliveryConfidence::parse))
+                    .transpose()?,
+                get(row, "n")?,
+            ));
+        }
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM projects WHERE organisation_id = $1")
+            .bind(organisation_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        counts.total = get(&row, "n")?;
+        Ok(counts)
+    }
+}

@@ -1,0 +1,365 @@
+//! Users, their sessions and their API tokens.
+//!
+//! Passwords, session ids and tokens arrive here already hashed: the store
+//! never sees a secret in clear.
+
+use portfolio_domain::organisation::User;
+use portfolio_domain::Role;
+use serde_json::json;
+
+use crate::audit::{record, AuditRecord};
+use crate::{
+    format_time, get, map_unique, now_text, parse_stored, parse_time, Actor, Result, Store,
+    StoreError,
+};
+
+/// A user with the hash of their password, for signing in.
+#[derive(Debug, Clone)]
+pub struct UserWithHash {
+    pub user: User,
+    pub password_hash: String,
+    pub version: i64,
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An API token as listed to its owner (never the secret).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked: bool,
+}
+
+const USER_COLUMNS: &str =
+    "u.id, u.organisation_id, u.email, u.name, u.role, u.disabled, u.password_hash, u.version";
+
+fn user_from(row: &sqlx::any::AnyRow) -> Result<UserWithHash> {
+    let role: String = get(row, "role")?;
+    Ok(UserWithHash {
+        user: User {
+            id: get(row, "id")?,
+            organisation_id: get(row, "organisation_id")?,
+            email: get(row, "email")?,
+            name: get(row, "name")?,
+            role: parse_stored("role", &role, Role::parse)?,
+            disabled: get::<i64>(row, "disabled")? != 0,
+        },
+        password_hash: get(row, "password_hash")?,
+        version: get(row, "version")?,
+    })
+}
+
+impl Store {
+    pub async fn create_user(
+        &self,
+        organisation_id: i64,
+        email: &str,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        actor: &Actor,
+    ) -> Result<User> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO users (organisation_id, email, name, role, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(organisation_id)
+        .bind(email.to_string())
+        .bind(name.to_string())
+        .bind(role.as_str())
+        .bind(password_hash.to_string())
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| map_unique(e, "email", email))?;
+        let user = User {
+            id: get(&row, "id")?,
+            organisation_id,
+            email: email.to_string(),
+            name: name.to_string(),
+            role,
+            disabled: false,
+        };
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(organisation_id),
+                entity: "user",
+                entity_id: user.id,
+                action: "created",
+                before: None,
+                after: Some(json!(user)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn users(&self, organisation_id: i64) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.organisation_id = $1 ORDER BY u.email"
+        ))
+        .bind(organisation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| user_from(r).map(|u| u.user)).collect()
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserWithHash>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"
+        ))
+        .bind(email.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    /// Changes a user's password hash and/or disabled flag, audited.
+    /// Signing a user out everywhere (deleting sessions) goes with both.
+    pub async fn update_user_credentials(
+        &self,
+        user_id: i64,
+        password_hash: Option<&str>,
+        disabled: Option<bool>,
+        actor: &Actor,
+    ) -> Result<User> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "user" })?;
+        let before = user_from(&row)?;
+        let mut after = before.user.clone();
+        if let Some(d) = disabled {
+            after.disabled = d;
+        }
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, disabled = $2, version = version + 1 WHERE id = $3 AND version = $4",
+        )
+        .bind(password_hash.unwrap_or(&before.password_hash).to_string())
+        .bind(i64::from(after.disabled))
+        .bind(user_id)
+        .bind(before.version)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let action = match (password_hash.is_some(), disabled) {
+            (true, _) => "password_changed",
+            (false, Some(true)) => "disabled",
+            (false, Some(false)) => "enabled",
+            (false, None) => "updated",
+        };
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(before.user.organisation_id),
+                entity: "user",
+                entity_id: user_id,
+                action,
+                before: Some(json!(before.user)),
+                after: Some(json!(after)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Records a successful or failed sign-in in the audit trail.
+    pub async fn record_sign_in(&self, user: &User, succeeded: bool) -> Result<()> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(user.organisation_id),
+                entity: "user",
+                entity_id: user.id,
+                action: if succeeded {
+                    "signed_in"
+                } else {
+                    "sign_in_failed"
+                },
+                before: None,
+                after: None,
+                actor: &Actor {
+                    user_id: Some(user.id),
+                    label: user.email.clone(),
+                },
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let _guard = self.write_guard().await;
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id_hash.to_string())
+            .bind(user_id)
+            .bind(csrf_token.to_string())
+            .bind(now_text())
+            .bind(format_time(expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The live session with this id hash, if it exists, has not expired and its user is enabled.
+    pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
+        ))
+        .bind(id_hash.to_string())
+        .bind(now_text())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(SessionRecord {
+            user: user_from(&row)?.user,
+            csrf_token: get(&row, "csrf_token")?,
+            expires_at: parse_time(&get::<String>(&row, "expires_at")?)?,
+        }))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        let _guard = self.write_guard().await;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes expired sessions; returns how many.
+    pub async fn delete_expired_sessions(&self) -> Result<u64> {
+        let _guard = self.write_guard().await;
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now_text())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn create_token(
+        &self,
+        user: &User,
+        name: &str,
+        token_hash: &str,
+        actor: &Actor,
+    ) -> Result<TokenRecord> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let created = now_text();
+        let row = sqlx::query("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(user.id)
+            .bind(name.to_string())
+            .bind(token_hash.to_string())
+            .bind(created.clone())
+            .fetch_one(&mut *tx)
+            .await?;
+        let token = TokenRecord {
+            id: get(&row, "id")?,
+            user_id: user.id,
+            name: name.to_string(),
+            created_at: parse_time(&created)?,
+            last_used_at: None,
+            revoked: false,
+        };
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(user.organisation_id),
+                entity: "api_token",
+                entity_id: token.id,
+                action: "created",
+                before: None,
+                after: Some(json!({"name": name, "user": user.email})),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The enabled user owning an unrevoked token with this hash. Records the use
+    /// at most once a minute, so reads stay reads under load.
+    pub async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+        ))
+        .bind(token_hash.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user = user_from(&row)?.user;
+        let last_used: Option<String> = get(&row, "last_used_at")?;
+        let stale = match last_used.as_deref().map(parse_time).transpose()? {
+            Some(t) => chrono::Utc::now() - t > chrono::Duration::minutes(1),
+            None => true,
+        };
+        if stale {
+            let _guard = self.write_guard().await;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now_text())
+                .bind(get::<i64>(&row, "token_id")?)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(user))
+    }
+
+    pub async fn tokens(&self, user_id: i64) -> Result<Vec<TokenRecord>> {
+        let rows = sqlx::query("SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let last: Option<String> = get(r, "last_used_at")?;
+                let revoked: Option<String> = get(r, "revoked_at")?;
+                Ok(TokenRecord {
+                    id: get(r, "id")?,
+                    user_id: get(r, "user_id")?,
+                    name: get(r, "name")?,
+                    created_at: parse_time(&get::<String>(r, "created_at")?)?,
+                    last_used_at: last.as_deref().map(parse_time).transpose()?,
+                    revoked: revoked.is_some(),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,179 @@
+// Accessibility (axe-core, WCAG 2.2 AA tags) on every page type, and the
+// optional README screenshots. Starts its own demo server; changes no data.
+//
+//   node --test tests/browser/
+//   PORTFOLIO_SCREENSHOTS=1 node --test tests/browser/accessibility.test.mjs
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import {
+  ADMIN_EMAIL,
+  REPO_ROOT,
+  assertNoAxeViolations,
+  currentPath,
+  disableBrowserValidation,
+  launchBrowser,
+  newPage,
+  projectCodesOnPage,
+  randomPassword,
+  signIn,
+  startServer,
+  submitForm,
+  visit,
+} from './helpers.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  browser = await launchBrowser();
+  server = await startServer('accessibility');
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+test('sign-in page has the expected form and no accessibility violations', { timeout: 120_000 }, async () => {
+  const page = await newPage(browser, server.baseURL);
+  try {
+    await visit(page, '/sign-in');
+    assert.equal(await page.locator('input[name="email"]').count(), 1, 'email input');
+    assert.equal(await page.locator('input[name="password"][type="password"]').count(), 1, 'password input');
+    const csrf = page.locator('input[type="hidden"][name="csrf_token"]');
+    assert.equal(await csrf.count(), 1, 'hidden csrf_token input');
+    assert.ok((await csrf.inputValue()).length > 0, 'csrf_token has a value');
+    await assert.doesNotReject(
+      page.getByRole('button', { name: 'Sign in', exact: true }).waitFor({ state: 'visible' }),
+      'a visible "Sign in" button',
+    );
+    await assertNoAxeViolations(page, 'sign-in page');
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('a wrong password shows an error summary and that page has no accessibility violations', { timeout: 120_000 }, async () => {
+  const page = await newPage(browser, server.baseURL);
+  try {
+    await visit(page, '/sign-in');
+    await page.locator('input[name="email"]').fill(ADMIN_EMAIL);
+    let wrong = randomPassword();
+    while (wrong === server.password) wrong = randomPassword();
+    await page.locator('input[name="password"]').fill(wrong);
+    await disableBrowserValidation(page);
+    const response = await submitForm(page, 'Sign in');
+    assert.notEqual(currentPath(page), '/', 'a wrong password must not reach the dashboard');
+    assert.ok(
+      response.status() < 500,
+      `a wrong password should not be a server error (status ${response.status()})`,
+    );
+    const summary = page.locator('.govuk-error-summary');
+    assert.equal(await summary.count(), 1, 'the page shows one GOV.UK error summary');
+    assert.ok(await summary.isVisible(), 'the error summary is visible');
+    // Still the sign-in form, so the person can try again.
+    assert.equal(await page.locator('input[name="password"]').count(), 1, 'the sign-in form is shown again');
+    await assertNoAxeViolations(page, 'sign-in page with an error');
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('signed-in pages have no accessibility violations', { timeout: 300_000 }, async (t) => {
+  const page = await newPage(browser, server.baseURL);
+  try {
+    await signIn(page, server.password);
+
+    await t.test('dashboard', async () => {
+      await visit(page, '/');
+      await assertNoAxeViolations(page, 'dashboard');
+    });
+
+    let code;
+    await t.test('project register', async () => {
+      await visit(page, '/projects');
+      const codes = await projectCodesOnPage(page);
+      assert.ok(codes.length > 0, 'the register table links project titles to /projects/<CODE>');
+      code = codes[0];
+      await assertNoAxeViolations(page, 'project register');
+    });
+
+    await t.test('project register filtered by stage=design', async () => {
+      await visit(page, '/projects?stage=design');
+      assert.ok((await projectCodesOnPage(page)).length > 0, 'the demo data has projects in design');
+      await assertNoAxeViolations(page, 'project register (stage=design)');
+    });
+
+    await t.test('project page', async () => {
+      assert.ok(code, 'a project code was found in the register');
+      await visit(page, `/projects/${code}`);
+      assert.equal(await page.locator('h1').count(), 1, 'one h1 on the project page');
+      assert.equal(await page.locator('#history').count(), 1, 'an audit history section with id "history"');
+      await assertNoAxeViolations(page, `project page ${code}`);
+    });
+
+    await t.test('new project form', async () => {
+      await visit(page, '/projects/new');
+      assert.equal(await page.locator('input[name="code"]').count(), 1, 'code input');
+      await assertNoAxeViolations(page, 'new project form');
+    });
+
+    await t.test('edit project form', async () => {
+      assert.ok(code, 'a project code was found in the register');
+      await visit(page, `/projects/${code}/edit`);
+      assert.equal(await page.locator('input[type="hidden"][name="version"]').count(), 1, 'hidden version input');
+      await assertNoAxeViolations(page, `edit form for ${code}`);
+    });
+
+    await t.test('new project form shown again with errors', async () => {
+      await visit(page, '/projects/new');
+      await disableBrowserValidation(page);
+      const response = await submitForm(page, 'Save project');
+      assert.ok(
+        [400, 422].includes(response.status()),
+        `an empty project should be refused with 400 or 422, got ${response.status()} at ${page.url()}`,
+      );
+      const summary = page.locator('.govuk-error-summary');
+      assert.equal(await summary.count(), 1, 'one GOV.UK error summary');
+      assert.match(await summary.innerText(), /title/i, 'the error summary names the missing title');
+      // Every link in the summary must lead to a field that exists on the page.
+      const targets = await summary
+        .locator('a[href^="#"]')
+        .evaluateAll((links) =>
+          links.map((a) => ({ href: a.getAttribute('href'), exists: !!document.getElementById(a.getAttribute('href').slice(1)) })),
+        );
+      assert.ok(targets.length > 0, 'the error summary links to the fields in error');
+      for (const target of targets) assert.ok(target.exists, `error summary link ${target.href} points to no element`);
+      assert.equal(await page.locator('input[name="code"]').count(), 1, 'the form is shown again');
+      await assertNoAxeViolations(page, 'new project form with errors');
+    });
+  } finally {
+    await page.context().close();
+  }
+});
+
+test(
+  'screenshots of the dashboard and the register for the docs',
+  {
+    timeout: 120_000,
+    skip: process.env.PORTFOLIO_SCREENSHOTS === '1' ? false : 'set PORTFOLIO_SCREENSHOTS=1 to write docs/screenshots/*.png',
+  },
+  async () => {
+    const dir = path.join(REPO_ROOT, 'docs', 'screenshots');
+    mkdirSync(dir, { recursive: true });
+    const page = await newPage(browser, server.baseURL, { viewport: { width: 1280, height: 900 } });
+    try {
+      await signIn(page, server.password);
+      await visit(page, '/');
+      await page.screenshot({ path: path.join(dir, 'dashboard.png'), fullPage: true });
+      await visit(page, '/projects');
+      await page.screenshot({ path: path.join(dir, 'register.png'), fullPage: true });
+    } finally {
+      await page.context().close();
+    }
+  },
+);
