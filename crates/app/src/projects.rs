@@ -19,6 +19,12 @@ impl App {
         })?)
     }
 
+    /// Validates a draft without writing it (for forms with other errors to show too).
+    pub async fn check_project(&self, caller: &Caller, draft: &ProjectDraft) -> Result<()> {
+        caller.require(Permission::EditProjects)?;
+        self.validate_draft(caller, draft).await.map(|_| ())
+    }
+
     pub async fn list_projects(
         &self,
         caller: &Caller,

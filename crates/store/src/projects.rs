@@ -191,7 +191,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let mut projects = vec![project_from(&row)?];
-        self.attach_details(&mut **tx, &mut projects).await?;
+        self.attach_details(tx, &mut projects).await?;
         Ok(projects.pop())
     }
 
@@ -261,6 +261,12 @@ impl Store {
     ) -> Result<Project> {
         let _guard = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
+        // Creates in one organisation queue here (a row lock on PostgreSQL; SQLite
+        // already has one writer), so two at once cannot both take the next code.
+        sqlx::query("UPDATE organisations SET version = version WHERE id = $1")
+            .bind(organisation_id)
+            .execute(&mut *tx)
+            .await?;
         let code = match &input.code {
             Some(c) => c.clone(),
             None => {
@@ -324,6 +330,7 @@ impl Store {
     /// `check` sees the stored project inside the transaction and may refuse
     /// the change (the domain's stage rules), so the rule and the write see
     /// the same state.
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_project<E>(
         &self,
         organisation_id: i64,
@@ -486,7 +493,7 @@ impl Store {
         )?;
         let rows = bind_all(&list_sql, &params).fetch_all(&mut *conn).await?;
         let mut projects = rows.iter().map(project_from).collect::<Result<Vec<_>>>()?;
-        self.attach_details(&mut *conn, &mut projects).await?;
+        self.attach_details(&mut conn, &mut projects).await?;
         Ok(ProjectPage { projects, total })
     }
 

@@ -140,6 +140,12 @@ impl Store {
     ) -> Result<User> {
         let _guard = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
+        // Lock the row before reading it (PostgreSQL), so a concurrent change is
+        // applied after this one rather than matching no row and being lost.
+        sqlx::query("UPDATE users SET version = version WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
         ))

@@ -1,1 +1,133 @@
-//! placeholder
+//! Portfolio's HTTP layer: GOV.UK pages and the JSON API under `/api/v1`.
+//!
+//! Handlers translate requests into calls on [`portfolio_app::App`] and
+//! results into responses. They hold no SQL and no business rules: parsing
+//! and permission checks happen in the domain and the application services.
+//!
+//! Layout:
+//! - `pages/`: server-rendered HTML (minijinja templates in `templates/`,
+//!   escaped by default), forms protected by CSRF tokens;
+//! - `api`: the JSON API and its OpenAPI document (utoipa), errors as
+//!   `application/problem+json`;
+//! - `session`: who is asking (session cookie for pages, bearer token for the API);
+//! - `error`: the one mapping from [`portfolio_app::AppError`] to HTTP;
+//! - `assets`: GOV.UK Frontend's CSS, JavaScript, fonts and images, embedded.
+
+mod api;
+mod assets;
+mod error;
+mod pages;
+mod session;
+mod templates;
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue};
+use axum::Router;
+use portfolio_app::App;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use api::openapi_document;
+
+/// Largest request body accepted (JSON or form).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Options for serving.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Mark cookies `Secure` and send HSTS (set when served over TLS).
+    pub secure_cookies: bool,
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub secure_cookies: bool,
+}
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+
+/// The whole application as a router: pages, API, assets, health.
+pub fn router(app: App, options: &ServeOptions) -> Router {
+    let state = AppState {
+        app,
+        secure_cookies: options.secure_cookies,
+    };
+    let mut router = Router::new()
+        .merge(pages::router())
+        .merge(api::router())
+        .merge(assets::router())
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ));
+    if options.secure_cookies {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    router.layer(TraceLayer::new_for_http())
+}
+
+/// Serves the app on an already-bound listener until ctrl-c or SIGTERM, then
+/// finishes in-flight requests before returning.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    let store = app.store.clone();
+    let router = router(app, &options);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

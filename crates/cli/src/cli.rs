@@ -1,0 +1,433 @@
+//! The command line: every option, subcommand and help text, declared with clap.
+//!
+//! Nothing here does any work; `commands` carries each subcommand out.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Default address the web server listens on: this machine only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+const MAIN_AFTER_HELP: &str = "\
+Getting started:
+  portfolio demo                 Try it out: a demo council on http://127.0.0.1:8080
+  portfolio migrate              Create or upgrade the database
+  portfolio serve                Run the web application
+
+Configuration can also come from environment variables (shown as [env: …]).
+Set the log level with RUST_LOG, for example RUST_LOG=debug (default: info).
+Run `portfolio <COMMAND> --help` for details and examples of each command.";
+
+/// Portfolio: a register of an organisation's projects, with a web
+/// application and a JSON API.
+#[derive(Debug, Parser)]
+#[command(
+    name = "portfolio",
+    version,
+    about = "Portfolio: one register of an organisation's projects, on the web and as an API",
+    long_about = "Portfolio keeps one register of an organisation's projects (stage, \
+                  delivery confidence, costs, themes) and serves it as GOV.UK-style web \
+                  pages and a JSON API.\n\n\
+                  This command runs the web server and does the administration around it: \
+                  preparing the database, adding users, issuing API tokens, exporting the \
+                  register and taking backups.\n\n\
+                  By default everything is stored in an embedded SQLite database in ./data; \
+                  point --database-url at PostgreSQL for larger deployments.",
+    after_help = MAIN_AFTER_HELP,
+    propagate_version = true,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOptions {
+    /// Database to use: sqlite://PATH (embedded) or postgres://USER:PASSWORD@HOST/NAME.
+    /// Default: sqlite://<data-dir>/portfolio.sqlite
+    #[arg(
+        long,
+        env = "PORTFOLIO_DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Folder for the embedded database (created if missing).
+    #[arg(
+        long,
+        env = "PORTFOLIO_DATA_DIR",
+        global = true,
+        value_name = "DIR",
+        default_value = "./data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Format of log messages written to stderr (set the level with RUST_LOG).
+    #[arg(
+        long,
+        env = "PORTFOLIO_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web application.
+    #[command(
+        long_about = "Run the web application: the pages and the JSON API under /api/v1.\n\n\
+                      Opens the database (applying any pending migrations), listens on the \
+                      given address and prints `Listening on http://ADDRESS`. Stops cleanly \
+                      on Ctrl-C or SIGTERM, finishing requests in flight.",
+        after_help = "Examples:\n  \
+                      portfolio serve\n  \
+                      portfolio serve --listen 0.0.0.0:8080 --secure-cookies\n  \
+                      PORTFOLIO_DATABASE_URL=postgres://portfolio@db/portfolio portfolio serve"
+    )]
+    Serve(ServeArgs),
+
+    /// Try Portfolio out with a demo council (a fresh database each time).
+    #[command(
+        long_about = "Build the demo council, Northmere County Council with 76 projects, in a \
+                      fresh embedded database (<data-dir>/demo.sqlite, replaced on every run) \
+                      and serve it.\n\n\
+                      The administrator's password is PORTFOLIO_DEMO_PASSWORD if set (at least \
+                      12 characters), otherwise a random one; it is printed with the sign-in \
+                      email. With an explicit --database-url the demo is built there instead, \
+                      and reused if that database already holds it.",
+        after_help = "Examples:\n  \
+                      portfolio demo\n  \
+                      portfolio demo --listen 127.0.0.1:3000 --data-dir /tmp/portfolio-demo\n  \
+                      PORTFOLIO_DEMO_PASSWORD='a long demo password' portfolio demo"
+    )]
+    Demo(DemoArgs),
+
+    /// Create the database tables, or upgrade them to this version.
+    #[command(
+        long_about = "Create the database tables, or upgrade them to this version of Portfolio. \
+                      Safe to run more than once: migrations already applied are skipped. \
+                      `serve` does this too when it starts.",
+        after_help = "Examples:\n  \
+                      portfolio migrate\n  \
+                      portfolio migrate --database-url postgres://portfolio@db/portfolio"
+    )]
+    Migrate,
+
+    /// Organisations in the database.
+    #[command(
+        subcommand,
+        long_about = "Organisations in the database. Each organisation has its own projects, \
+                      departments, themes and users; commands name one by its slug.",
+        after_help = "Example:\n  portfolio organisation list"
+    )]
+    Organisation(OrganisationCommand),
+
+    /// Add, list, disable and re-enable users, and set their passwords.
+    #[command(
+        subcommand,
+        long_about = "Manage the people who can sign in. Passwords are read from the \
+                      PORTFOLIO_PASSWORD environment variable or, if it is not set, from one \
+                      line on standard input; never from an option, which other users of the \
+                      machine could see.",
+        after_help = "Examples:\n  \
+                      portfolio user list --org northmere\n  \
+                      PORTFOLIO_PASSWORD='a long password' portfolio user add --org northmere \\\n      \
+                      --email jo@example.org --name 'Jo Bloggs' --role editor"
+    )]
+    User(UserCommand),
+
+    /// Create API tokens.
+    #[command(
+        subcommand,
+        long_about = "API tokens let scripts use the JSON API as a user (send it as \
+                      `Authorization: Bearer TOKEN`). A token has the permissions of its user.",
+        after_help = "Example:\n  portfolio token create --user jo@example.org --name 'Monthly report'"
+    )]
+    Token(TokenCommand),
+
+    /// Export an organisation's project register as JSON or CSV.
+    #[command(
+        long_about = "Export every project of an organisation as JSON (an array of projects) \
+                      or CSV (one row per project, with costs totalled in pence). Writes to \
+                      standard output unless --output names a file.\n\n\
+                      CSV cells that a spreadsheet would run as a formula are prefixed with an \
+                      apostrophe.",
+        after_help = "Examples:\n  \
+                      portfolio export --org northmere --format csv --output register.csv\n  \
+                      portfolio export --format json | jq length"
+    )]
+    Export(ExportArgs),
+
+    /// Copy the embedded database to a file, safely while the server runs.
+    #[command(
+        long_about = "Write a consistent copy of the embedded SQLite database to a new file, \
+                      safe to run while the server is serving. Refuses to overwrite an \
+                      existing file.\n\n\
+                      For PostgreSQL, back up with pg_dump instead.",
+        after_help = "Examples:\n  \
+                      portfolio backup --output backups/portfolio-2024-04-01.sqlite\n  \
+                      portfolio export --database-url sqlite://backups/portfolio-2024-04-01.sqlite"
+    )]
+    Backup(BackupArgs),
+
+    /// Create a large synthetic organisation, for benchmarks and load tests.
+    #[command(
+        long_about = "Create an organisation filled with N generated projects (the demo's \
+                      catalogue repeated, deterministic for a seed), plus an administrator \
+                      admin@<slug>.example whose password is read from PORTFOLIO_PASSWORD.\n\n\
+                      Meant for benchmarks and load tests, not for real data.",
+        after_help = "Example:\n  \
+                      PORTFOLIO_PASSWORD='a long password' portfolio generate \\\n      \
+                      --org big --name 'Big County Council' --projects 10000"
+    )]
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (use port 0 for any free port).
+    #[arg(long, env = "PORTFOLIO_LISTEN", value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: String,
+
+    /// Mark cookies Secure and send HSTS: set this when users reach Portfolio over HTTPS
+    /// (for example behind a TLS-terminating proxy).
+    #[arg(long, env = "PORTFOLIO_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on (use port 0 for any free port).
+    #[arg(long, env = "PORTFOLIO_LISTEN", value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrganisationCommand {
+    /// List the organisations: slug and name.
+    #[command(after_help = "Example:\n  portfolio organisation list")]
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user to an organisation.
+    #[command(
+        long_about = "Add a user to an organisation. The password (at least 12 characters) is \
+                      read from PORTFOLIO_PASSWORD or, if that is not set, from one line on \
+                      standard input.",
+        after_help = "Examples:\n  \
+                      PORTFOLIO_PASSWORD='a long password' portfolio user add --org northmere \\\n      \
+                      --email jo@example.org --name 'Jo Bloggs' --role editor\n  \
+                      pass show portfolio/jo | portfolio user add --org northmere \\\n      \
+                      --email jo@example.org --name 'Jo Bloggs' --role viewer"
+    )]
+    Add(UserAddArgs),
+
+    /// List an organisation's users.
+    #[command(after_help = "Example:\n  portfolio user list --org northmere")]
+    List {
+        /// The organisation's slug (see `portfolio organisation list`).
+        #[arg(long, value_name = "SLUG")]
+        org: String,
+    },
+
+    /// Set a user's password; signs them out everywhere.
+    #[command(
+        long_about = "Set a user's password (read from PORTFOLIO_PASSWORD or one line on \
+                      standard input). The user is signed out of every session.",
+        after_help = "Example:\n  \
+                      PORTFOLIO_PASSWORD='a new long password' portfolio user set-password --email jo@example.org"
+    )]
+    SetPassword {
+        /// The user's email address.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+
+    /// Stop a user signing in; ends their sessions and stops their API tokens.
+    #[command(after_help = "Example:\n  portfolio user disable --email jo@example.org")]
+    Disable {
+        /// The user's email address.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+
+    /// Let a disabled user sign in again.
+    #[command(after_help = "Example:\n  portfolio user enable --email jo@example.org")]
+    Enable {
+        /// The user's email address.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The organisation's slug (see `portfolio organisation list`).
+    #[arg(long, value_name = "SLUG")]
+    pub org: String,
+
+    /// Email address the user signs in with.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+
+    /// The user's full name, as shown in the audit trail.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+
+    /// What the user may do.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Everything, including users, tokens and organisation settings.
+    Admin,
+    /// Reads the programme and adds and edits projects.
+    Editor,
+    /// Reads the programme.
+    Viewer,
+}
+
+impl From<RoleArg> for portfolio_domain::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => portfolio_domain::Role::Admin,
+            RoleArg::Editor => portfolio_domain::Role::Editor,
+            RoleArg::Viewer => portfolio_domain::Role::Viewer,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; it is shown once.
+    #[command(
+        long_about = "Create an API token for a user and print it on standard output. It is \
+                      shown only this once (the database keeps only a hash of it), so store \
+                      it somewhere safe.",
+        after_help = "Example:\n  \
+                      portfolio token create --user jo@example.org --name 'Monthly report' > token.txt"
+    )]
+    Create {
+        /// Email address of the user the token acts as.
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+
+        /// What the token is for, so it can be recognised later.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The organisation's slug; may be left out when the database holds only one.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub format: ExportFormat,
+
+    /// File to write (replaced if it exists); default: standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A pretty-printed JSON array of projects.
+    Json,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// File to write the copy to; must not exist yet.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Slug of the new organisation: lower-case letters, digits and hyphens.
+    #[arg(long, value_name = "SLUG", value_parser = parse_slug)]
+    pub org: String,
+
+    /// Name of the new organisation.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+
+    /// How many projects to generate.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub projects: u32,
+
+    /// Seed of the generator: the same seed gives the same projects.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// A slug: 1 to 63 lower-case letters, digits and single hyphens, not at either end.
+fn parse_slug(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--");
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("use 1 to 63 lower-case letters, digits and hyphens, like 'big-county'".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["portfolio", "demo", "--data-dir", "/tmp/x"]).unwrap();
+        assert_eq!(cli.global.data_dir, PathBuf::from("/tmp/x"));
+        assert!(matches!(cli.command, Command::Demo(_)));
+    }
+
+    #[test]
+    fn slugs_are_checked() {
+        assert!(parse_slug("big-county").is_ok());
+        assert!(parse_slug("Big County").is_err());
+        assert!(parse_slug("-x").is_err());
+        assert!(parse_slug("").is_err());
+    }
+}

@@ -1,0 +1,120 @@
+//! Organisations, users and API tokens.
+
+use portfolio_app::Actor;
+
+use super::{open_configured, out};
+use crate::cli::{GlobalOptions, UserCommand};
+use crate::config::read_password;
+
+/// Who the audit trail says made changes from the command line.
+const CLI_ACTOR: &str = "cli";
+
+pub async fn list_organisations(global: &GlobalOptions) -> anyhow::Result<()> {
+    let app = open_configured(global).await?;
+    let organisations = app
+        .store
+        .list_organisations()
+        .await
+        .map_err(portfolio_app::AppError::from)?;
+    app.store.close().await;
+    if organisations.is_empty() {
+        eprintln!(
+            "There are no organisations yet. Try `portfolio demo`, or create one with `portfolio generate`."
+        );
+        return Ok(());
+    }
+    let width = organisations
+        .iter()
+        .map(|o| o.slug.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for o in &organisations {
+        text.push_str(&format!("{:width$}  {}\n", o.slug, o.name));
+    }
+    out(&text)
+}
+
+pub async fn user(global: &GlobalOptions, command: UserCommand) -> anyhow::Result<()> {
+    let app = open_configured(global).await?;
+    let actor = Actor::system(CLI_ACTOR);
+    match command {
+        UserCommand::Add(args) => {
+            let password = read_password(&format!("Password for {}", args.email))?;
+            let user = app
+                .add_user(
+                    &args.org,
+                    &args.email,
+                    &args.name,
+                    args.role.into(),
+                    &password,
+                    &actor,
+                )
+                .await?;
+            out(&format!(
+                "Added {} <{}> to {} as {}\n",
+                user.name,
+                user.email,
+                args.org,
+                user.role.as_str()
+            ))?;
+        }
+        UserCommand::List { org } => {
+            let users = app.list_users(&org).await?;
+            if users.is_empty() {
+                eprintln!("{org} has no users yet. Add one with `portfolio user add`.");
+            }
+            let width = users.iter().map(|u| u.email.len()).max().unwrap_or(0);
+            let mut text = String::new();
+            for u in &users {
+                let status = if u.disabled { "disabled" } else { "active" };
+                text.push_str(&format!(
+                    "{:width$}  {:6}  {:8}  {}\n",
+                    u.email,
+                    u.role.as_str(),
+                    status,
+                    u.name
+                ));
+            }
+            out(&text)?;
+        }
+        UserCommand::SetPassword { email } => {
+            let password = read_password(&format!("New password for {email}"))?;
+            let user = app.set_password(&email, &password, &actor).await?;
+            out(&format!(
+                "Password set for {}; they have been signed out everywhere.\n",
+                user.email
+            ))?;
+        }
+        UserCommand::Disable { email } => {
+            let user = app.set_disabled(&email, true, &actor).await?;
+            out(&format!(
+                "Disabled {}: they cannot sign in, their sessions have ended and their API tokens no longer work.\n",
+                user.email
+            ))?;
+        }
+        UserCommand::Enable { email } => {
+            let user = app.set_disabled(&email, false, &actor).await?;
+            out(&format!(
+                "Enabled {}: they can sign in again.\n",
+                user.email
+            ))?;
+        }
+    }
+    app.store.close().await;
+    Ok(())
+}
+
+pub async fn create_token(global: &GlobalOptions, email: &str, name: &str) -> anyhow::Result<()> {
+    let app = open_configured(global).await?;
+    let (_record, secret) = app
+        .create_token(email, name, &Actor::system(CLI_ACTOR))
+        .await?;
+    app.store.close().await;
+    out(&format!("{secret}\n"))?;
+    eprintln!(
+        "This token will not be shown again: store it somewhere safe now. \
+         It acts as {email}, with their permissions (send it as `Authorization: Bearer TOKEN`)."
+    );
+    Ok(())
+}

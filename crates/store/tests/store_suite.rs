@@ -1,0 +1,1673 @@
+//! The store test-suite: every test runs against both backends on real servers.
+//!
+//! - SQLite: a real database file in a fresh directory under the system temp
+//!   directory, removed afterwards.
+//! - PostgreSQL: a fresh database `portfolio_test_<uuid>` on the server named by
+//!   `PORTFOLIO_TEST_POSTGRES_URL` (an admin URL; default
+//!   `postgres://postgres@127.0.0.1:5432/postgres`), dropped afterwards. When
+//!   the server cannot be reached the PostgreSQL tests fail: they never skip.
+//!
+//! Each test body is a plain `async fn name(store: &Store)`; `backend_tests!`
+//! runs it once per backend.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use portfolio_domain::dashboard::Dashboard;
+use portfolio_domain::demo::{self, DEPARTMENTS, THEMES};
+use portfolio_domain::filter::{ProjectFilter, ProjectQuery};
+use portfolio_domain::organisation::{Department, Organisation, Theme};
+use portfolio_domain::project::{CostDraft, Reference};
+use portfolio_domain::{
+    DeliveryConfidence, GovUkPhase, Project, ProjectDraft, ProjectInput, Role, Stage,
+    ValidationErrors,
+};
+use portfolio_store::{Actor, Backend, ConnectOptions, Store, StoreError};
+use sqlx::{Connection, Executor};
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const ACTOR_LABEL: &str = "tester@northmere.example";
+
+// ---------------------------------------------------------------------------
+// Test databases
+// ---------------------------------------------------------------------------
+
+/// What to remove when a test is over.
+enum Cleanup {
+    Sqlite { dir: PathBuf },
+    Postgres { admin_url: String, database: String },
+}
+
+impl Cleanup {
+    async fn run(self) -> Result<(), String> {
+        match self {
+            Cleanup::Sqlite { dir } => std::fs::remove_dir_all(&dir)
+                .map_err(|e| format!("could not remove {}: {e}", dir.display())),
+            Cleanup::Postgres {
+                admin_url,
+                database,
+            } => {
+                let mut conn = sqlx::AnyConnection::connect(&admin_url)
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "could not reconnect to {} to drop {database}: {e}",
+                            redact(&admin_url)
+                        )
+                    })?;
+                let dropped = conn
+                    .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
+                    .await
+                    .map_err(|e| format!("could not drop database {database}: {e}"));
+                let _ = conn.close().await;
+                dropped.map(|_| ())
+            }
+        }
+    }
+}
+
+/// A store on a fresh database, and what to remove afterwards.
+struct TestDb {
+    store: Store,
+    /// The SQLite test's own temp directory (None on PostgreSQL).
+    dir: Option<PathBuf>,
+    cleanup: Option<Cleanup>,
+}
+
+impl TestDb {
+    /// Closes the store, then removes the database. Fails the test if it cannot.
+    async fn cleanup(mut self) {
+        self.store.close().await;
+        if let Some(cleanup) = self.cleanup.take() {
+            if let Err(e) = cleanup.run().await {
+                panic!("test clean-up failed: {e}");
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    /// A test that panicked never reached `cleanup`: remove its database anyway,
+    /// on a thread of its own (this may run inside the test's runtime).
+    fn drop(&mut self) {
+        if let Some(cleanup) = self.cleanup.take() {
+            let done = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                runtime.block_on(cleanup.run())
+            })
+            .join();
+            if let Ok(Err(e)) = done {
+                eprintln!("test clean-up failed: {e}");
+            }
+        }
+    }
+}
+
+async fn sqlite_store() -> TestDb {
+    let dir = std::env::temp_dir().join(format!(
+        "portfolio-store-test-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("could not create {}: {e}", dir.display()));
+    let url = format!("sqlite://{}/test.sqlite", dir.display());
+    let cleanup = Some(Cleanup::Sqlite { dir: dir.clone() });
+    let store = match Store::connect(&url, &ConnectOptions::default()).await {
+        Ok(store) => store,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            panic!("could not open the SQLite test database {url}: {e}");
+        }
+    };
+    assert_eq!(store.backend(), Backend::Sqlite);
+    TestDb {
+        store,
+        dir: Some(dir),
+        cleanup,
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("PORTFOLIO_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_string())
+}
+
+/// The URL with its password (if any) hidden, for messages.
+fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &rest[..colon],
+                &rest[at..]
+            ),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// The admin URL pointed at another database on the same server.
+fn with_database(admin_url: &str, database: &str) -> String {
+    let (base, query) = match admin_url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (admin_url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{database}?{query}"),
+        None => format!("{server}/{database}"),
+    }
+}
+
+async fn postgres_admin_connection(admin_url: &str) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    let hint = "The store suite runs every test against a real PostgreSQL server and does not skip: \
+                start one, or set PORTFOLIO_TEST_POSTGRES_URL to an admin URL of a reachable server";
+    match tokio::time::timeout(
+        Duration::from_secs(15),
+        sqlx::AnyConnection::connect(admin_url),
+    )
+    .await
+    {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => panic!(
+            "PostgreSQL is unreachable at {}: {e}.\n{hint}.",
+            redact(admin_url)
+        ),
+        Err(_) => panic!(
+            "PostgreSQL at {} did not answer within 15 seconds.\n{hint}.",
+            redact(admin_url)
+        ),
+    }
+}
+
+async fn postgres_store() -> TestDb {
+    let admin_url = postgres_admin_url();
+    let database = format!("portfolio_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = postgres_admin_connection(&admin_url).await;
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "could not create database {database} on {}: {e}",
+                redact(&admin_url)
+            )
+        });
+    let _ = admin.close().await;
+    let cleanup = Cleanup::Postgres {
+        admin_url: admin_url.clone(),
+        database: database.clone(),
+    };
+    let url = with_database(&admin_url, &database);
+    let store = match Store::connect(&url, &ConnectOptions::default()).await {
+        Ok(store) => store,
+        Err(e) => {
+            let _ = cleanup.run().await;
+            panic!(
+                "could not connect to the test database at {}: {e}",
+                redact(&url)
+            );
+        }
+    };
+    assert_eq!(store.backend(), Backend::Postgres);
+    TestDb {
+        store,
+        dir: None,
+        cleanup: Some(cleanup),
+    }
+}
+
+/// Runs each named test body against SQLite (`mod sqlite`) and PostgreSQL (`mod postgres`).
+macro_rules! backend_tests {
+    (sqlite: $sqlite:ident, postgres: $postgres:ident; $($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::$sqlite().await;
+                    super::$name(&db.store).await;
+                    db.cleanup().await
+                }
+            )+
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::$postgres().await;
+                    super::$name(&db.store).await;
+                    db.cleanup().await
+                }
+            )+
+        }
+    };
+}
+
+backend_tests!(
+    sqlite: sqlite_store, postgres: postgres_store;
+    migrating_twice_is_harmless_and_ping_answers,
+    creates_and_reads_a_project,
+    assigns_codes_and_refuses_duplicates,
+    updates_with_the_right_version_and_refuses_a_stale_one,
+    a_refused_check_writes_nothing,
+    lists_with_filters_search_sort_and_pages,
+    counts_the_demo_programme,
+    organisations_are_separate,
+    users_sessions_and_tokens,
+    hostile_text_is_stored_exactly,
+    concurrent_updates_let_exactly_one_win,
+    concurrent_creates_get_distinct_codes,
+    concurrent_credential_changes_are_all_applied,
+);
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+fn actor() -> Actor {
+    Actor {
+        user_id: None,
+        label: ACTOR_LABEL.to_string(),
+    }
+}
+
+/// An organisation with the demo's departments and themes.
+struct Org {
+    org: Organisation,
+    departments: Vec<Department>,
+    themes: Vec<Theme>,
+}
+
+impl Org {
+    fn id(&self) -> i64 {
+        self.org.id
+    }
+
+    fn reference(&self) -> Reference<'_> {
+        Reference {
+            departments: &self.departments,
+            themes: &self.themes,
+        }
+    }
+
+    fn validate(&self, draft: &ProjectDraft) -> ProjectInput {
+        draft
+            .validate(&self.reference())
+            .unwrap_or_else(|e| panic!("draft '{}' does not validate: {e}", draft.title))
+    }
+
+    async fn create(&self, store: &Store, draft: &ProjectDraft) -> Project {
+        let input = self.validate(draft);
+        store
+            .create_project(self.id(), &self.org.project_code_prefix, &input, &actor())
+            .await
+            .unwrap_or_else(|e| panic!("could not create '{}': {e}", draft.title))
+    }
+
+    async fn total(&self, store: &Store) -> i64 {
+        store
+            .project_counts(self.id())
+            .await
+            .expect("project counts")
+            .total
+    }
+}
+
+async fn new_org(store: &Store, slug: &str, prefix: &str) -> Org {
+    let org = store
+        .create_organisation(slug, &format!("{slug} council"), prefix, &actor())
+        .await
+        .expect("create organisation");
+    for (dept_slug, name) in DEPARTMENTS {
+        store
+            .create_department(org.id, dept_slug, name, &actor())
+            .await
+            .expect("create department");
+    }
+    for (theme_slug, name, description) in THEMES {
+        store
+            .create_theme(org.id, theme_slug, name, description, &actor())
+            .await
+            .expect("create theme");
+    }
+    let departments = store.departments(org.id).await.expect("departments");
+    let themes = store.themes(org.id).await.expect("themes");
+    assert_eq!(departments.len(), DEPARTMENTS.len());
+    assert_eq!(themes.len(), THEMES.len());
+    Org {
+        org,
+        departments,
+        themes,
+    }
+}
+
+/// Migrates the store and creates the organisation "northmere" (prefix DP).
+async fn migrated_org(store: &Store) -> Org {
+    store.migrate().await.expect("migrate");
+    new_org(store, "northmere", "DP").await
+}
+
+/// A small valid draft in concept, without a code.
+fn draft(title: &str) -> ProjectDraft {
+    ProjectDraft {
+        title: title.to_string(),
+        department: DEPARTMENTS[0].0.to_string(),
+        stage: "concept".to_string(),
+        ..ProjectDraft::default()
+    }
+}
+
+/// A change to a stored project, validated against its organisation.
+fn edit(org: &Org, project: &Project, change: impl FnOnce(&mut ProjectDraft)) -> ProjectInput {
+    let mut draft = project.to_draft();
+    change(&mut draft);
+    org.validate(&draft)
+}
+
+/// Updates with the domain's update rules as the check.
+async fn update(
+    store: &Store,
+    org: &Org,
+    code: &str,
+    version: i64,
+    input: &ProjectInput,
+) -> Result<Result<Project, ValidationErrors>, StoreError> {
+    store
+        .update_project(
+            org.id(),
+            code,
+            version,
+            input,
+            "updated",
+            &actor(),
+            |current| input.check_update(current),
+        )
+        .await
+}
+
+fn query(q: ProjectQuery) -> ProjectFilter {
+    q.parse(50)
+        .unwrap_or_else(|e| panic!("bad query {q:?}: {e}"))
+}
+
+fn codes(projects: &[Project]) -> Vec<String> {
+    projects.iter().map(|p| p.code.clone()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// 1. Migrations and ping
+// ---------------------------------------------------------------------------
+
+async fn migrating_twice_is_harmless_and_ping_answers(store: &Store) {
+    store.ping().await.expect("ping before migrating");
+    let org = migrated_org(store).await;
+    let project = org
+        .create(store, &draft("Before the second migration"))
+        .await;
+    store
+        .migrate()
+        .await
+        .expect("a second migration changes nothing and succeeds");
+    store.migrate().await.expect("and a third");
+    store.ping().await.expect("ping after migrating");
+    assert_eq!(
+        store.organisation_by_slug("northmere").await.unwrap(),
+        org.org
+    );
+    assert_eq!(store.list_organisations().await.unwrap().len(), 1);
+    assert_eq!(
+        store.departments(org.id()).await.unwrap().len(),
+        DEPARTMENTS.len()
+    );
+    assert_eq!(
+        store.project(org.id(), &project.code).await.unwrap(),
+        project
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 2. Create and read back
+// ---------------------------------------------------------------------------
+
+async fn creates_and_reads_a_project(store: &Store) {
+    let org = migrated_org(store).await;
+    let draft = ProjectDraft {
+        code: Some("dp-042".into()),
+        title: "Virtual social work assessments".into(),
+        summary: "Assessments by video call.\nFewer journeys for residents.".into(),
+        department: "families-and-communities".into(),
+        themes: vec!["communities".into(), "virtual-service-delivery".into()],
+        stage: "design".into(),
+        phase: Some("alpha".into()),
+        sponsor: "Director of Children's Services".into(),
+        manager: "Aisha Okafor".into(),
+        start_date: Some("2026-04-01".into()),
+        end_date: Some("2028-03-31".into()),
+        costs: vec![
+            CostDraft {
+                year: "2027/28".into(),
+                capital_pence: 999_999_999_999,
+                revenue_pence: 1,
+            },
+            CostDraft {
+                year: "2026/27".into(),
+                capital_pence: 12_345_678_901,
+                revenue_pence: 250_037,
+            },
+        ],
+        confidence: Some("Amber/Red".into()),
+        tags: vec!["Teams".into(), "statutory".into()],
+        published: true,
+    };
+    let created = org.create(store, &draft).await;
+    let read = store
+        .project(org.id(), "DP-042")
+        .await
+        .expect("read back by code");
+    assert_eq!(read, created, "what create returns is what is stored");
+
+    assert_eq!(read.code, "DP-042");
+    assert_eq!(read.organisation_id, org.id());
+    assert_eq!(read.title, "Virtual social work assessments");
+    assert_eq!(
+        read.summary,
+        "Assessments by video call.\nFewer journeys for residents."
+    );
+    assert_eq!(read.department.slug, "families-and-communities");
+    assert_eq!(read.department.name, "Families and Communities");
+    let theme_slugs: BTreeSet<&str> = read.themes.iter().map(|t| t.slug.as_str()).collect();
+    assert_eq!(
+        theme_slugs,
+        BTreeSet::from(["communities", "virtual-service-delivery"])
+    );
+    assert_eq!(read.stage, Stage::Design);
+    assert_eq!(read.phase, Some(GovUkPhase::Alpha));
+    assert_eq!(read.sponsor, "Director of Children's Services");
+    assert_eq!(read.manager, "Aisha Okafor");
+    assert_eq!(read.start_date, NaiveDate::from_ymd_opt(2026, 4, 1));
+    assert_eq!(read.end_date, NaiveDate::from_ymd_opt(2028, 3, 31));
+    let costs: Vec<(String, i64, i64)> = read
+        .costs
+        .iter()
+        .map(|c| {
+            (
+                c.year.to_string(),
+                c.capital_pence.pence(),
+                c.revenue_pence.pence(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        costs,
+        vec![
+            ("2026/27".to_string(), 12_345_678_901, 250_037),
+            ("2027/28".to_string(), 999_999_999_999, 1),
+        ],
+        "costs come back to the penny, in year order"
+    );
+    assert_eq!(
+        read.total_cost().pence(),
+        12_345_678_901 + 250_037 + 999_999_999_999 + 1
+    );
+    assert_eq!(read.confidence, Some(DeliveryConfidence::AmberRed));
+    assert_eq!(
+        read.tags,
+        vec!["teams".to_string(), "statutory".to_string()]
+    );
+    assert!(read.published);
+    assert_eq!(read.version, 1);
+    assert_eq!(read.created_at, read.updated_at);
+    assert!((Utc::now() - read.created_at).num_seconds().abs() < 60);
+
+    let history = store.history(org.id(), "project", read.id).await.unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    let entry = &history[0];
+    assert_eq!(entry.action, "created");
+    assert_eq!(entry.actor, ACTOR_LABEL);
+    assert_eq!(entry.entity, "project");
+    assert_eq!(entry.entity_id, read.id);
+    assert_eq!(entry.before, None);
+    let after = entry.after.as_ref().expect("after JSON");
+    assert_eq!(after["title"], "Virtual social work assessments");
+    assert_eq!(after["code"], "DP-042");
+    assert_eq!(after["version"], 1);
+
+    assert!(matches!(
+        store.project(org.id(), "DP-043").await,
+        Err(StoreError::NotFound { entity: "project" })
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// 3. Codes
+// ---------------------------------------------------------------------------
+
+async fn assigns_codes_and_refuses_duplicates(store: &Store) {
+    let org = migrated_org(store).await;
+    let first = store
+        .create_project(org.id(), "DP", &org.validate(&draft("First")), &actor())
+        .await
+        .unwrap();
+    let second = store
+        .create_project(org.id(), "DP", &org.validate(&draft("Second")), &actor())
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.code.as_str(), second.code.as_str()),
+        ("DP-001", "DP-002")
+    );
+
+    // The prefix comes from the caller.
+    let other = store
+        .create_project(org.id(), "ICT", &org.validate(&draft("Third")), &actor())
+        .await
+        .unwrap();
+    assert_eq!(other.code, "ICT-003");
+
+    // After a code given by hand, numbering carries on above it.
+    let mut by_hand = draft("Imported");
+    by_hand.code = Some("DP-010".into());
+    org.create(store, &by_hand).await;
+    assert_eq!(org.create(store, &draft("Next")).await.code, "DP-011");
+
+    let projects_before = org.total(store).await;
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let mut duplicate = draft("A different project with a taken code");
+    duplicate.code = Some("dp-002".into());
+    duplicate.costs = vec![CostDraft {
+        year: "2026/27".into(),
+        capital_pence: 5,
+        revenue_pence: 5,
+    }];
+    duplicate.themes = vec!["communities".into()];
+    match store
+        .create_project(org.id(), "DP", &org.validate(&duplicate), &actor())
+        .await
+    {
+        Err(StoreError::Duplicate {
+            field: "code",
+            value,
+        }) => assert_eq!(value, "DP-002"),
+        other => panic!("expected a duplicate code, got {other:?}"),
+    }
+    assert_eq!(
+        org.total(store).await,
+        projects_before,
+        "no project was written"
+    );
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        audit_before,
+        "no audit record was written"
+    );
+    assert_eq!(
+        store.project(org.id(), "DP-002").await.unwrap(),
+        second,
+        "the holder of the code is untouched"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 4. Updates and optimistic concurrency
+// ---------------------------------------------------------------------------
+
+async fn updates_with_the_right_version_and_refuses_a_stale_one(store: &Store) {
+    let org = migrated_org(store).await;
+    let mut original = draft("Case management replacement");
+    original.confidence = Some("amber".into());
+    original.costs = vec![CostDraft {
+        year: "2026/27".into(),
+        capital_pence: 100,
+        revenue_pence: 200,
+    }];
+    let v1 = org.create(store, &original).await;
+
+    // Alice edits from version 1.
+    let alice = edit(&org, &v1, |d| {
+        d.title = "Case management system replacement".into();
+        d.confidence = Some("green".into());
+    });
+    let v2 = update(store, &org, &v1.code, 1, &alice)
+        .await
+        .expect("no conflict")
+        .expect("the update rules allow it");
+    assert_eq!(v2.version, 2);
+    assert_eq!(v2.title, "Case management system replacement");
+    assert_eq!(v2.confidence, Some(DeliveryConfidence::Green));
+    assert_eq!(v2.costs, v1.costs);
+    assert_eq!(v2.created_at, v1.created_at);
+    assert!(v2.updated_at >= v1.updated_at);
+    assert_eq!(store.project(org.id(), &v1.code).await.unwrap(), v2);
+
+    let history = store.history(org.id(), "project", v1.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let change = &history[1];
+    assert_eq!(change.action, "updated");
+    assert_eq!(change.actor, ACTOR_LABEL);
+    assert_eq!(
+        change.before.as_ref().unwrap()["title"],
+        "Case management replacement"
+    );
+    assert_eq!(change.before.as_ref().unwrap()["version"], 1);
+    assert_eq!(
+        change.after.as_ref().unwrap()["title"],
+        "Case management system replacement"
+    );
+    assert_eq!(change.after.as_ref().unwrap()["version"], 2);
+    assert_eq!(
+        change.changed_fields(),
+        vec!["confidence".to_string(), "title".to_string()]
+    );
+
+    // Bob also started from version 1: refused, shown Alice's version.
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let bob = edit(&org, &v1, |d| d.title = "Bob's title".into());
+    match update(store, &org, &v1.code, 1, &bob).await {
+        Err(StoreError::Conflict {
+            entity,
+            current_version,
+            current,
+        }) => {
+            assert_eq!(entity, "project");
+            assert_eq!(current_version, 2);
+            assert_eq!(
+                *current,
+                Some(v2.clone()),
+                "the conflict carries the stored version"
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        store.project(org.id(), &v1.code).await.unwrap(),
+        v2,
+        "Alice's change is not lost"
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before);
+
+    // Updating a project that does not exist.
+    assert!(matches!(
+        update(store, &org, "DP-999", 1, &bob).await,
+        Err(StoreError::NotFound { entity: "project" })
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// 5. A refused check
+// ---------------------------------------------------------------------------
+
+async fn a_refused_check_writes_nothing(store: &Store) {
+    let org = migrated_org(store).await;
+    let project = org.create(store, &draft("Stage rules")).await;
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+
+    // concept → live skips stages: the domain refuses, inside the store's transaction.
+    let skip = edit(&org, &project, |d| {
+        d.stage = "live".into();
+        d.title = "Should not be saved".into();
+    });
+    let refused = update(store, &org, &project.code, 1, &skip)
+        .await
+        .expect("no conflict")
+        .expect_err("the stage rule refuses");
+    assert!(refused.for_field("stage").is_some(), "{refused}");
+
+    // A caller's own check refusing works the same way.
+    let other = edit(&org, &project, |d| d.title = "Also not saved".into());
+    let refused: Result<Project, &str> = store
+        .update_project(
+            org.id(),
+            &project.code,
+            1,
+            &other,
+            "updated",
+            &actor(),
+            |_| Err("no"),
+        )
+        .await
+        .expect("no conflict");
+    assert_eq!(refused, Err("no"));
+
+    let stored = store.project(org.id(), &project.code).await.unwrap();
+    assert_eq!(stored, project, "nothing changed");
+    assert_eq!(stored.version, 1);
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before);
+    assert_eq!(
+        store
+            .history(org.id(), "project", project.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The allowed move (concept → design) goes through from the same version.
+    let step = edit(&org, &project, |d| d.stage = "design".into());
+    let moved = update(store, &org, &project.code, 1, &step)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((moved.stage, moved.version), (Stage::Design, 2));
+}
+
+// ---------------------------------------------------------------------------
+// 6. The register list
+// ---------------------------------------------------------------------------
+
+const NAMES: [&str; 25] = [
+    "Kestrel", "apple", "Zebra", "mango", "Birch", "otter", "Quartz", "lemon", "Falcon", "heron",
+    "Xylo", "daisy", "Juniper", "cobalt", "Walnut", "ember", "Nutmeg", "yarrow", "Indigo",
+    "pebble", "Saffron", "garnet", "Umber", "violet", "Radish",
+];
+const LIST_STAGES: [&str; 3] = ["concept", "design", "delivery"];
+const LIST_CONFIDENCE: [Option<&str>; 4] = [None, Some("green"), Some("amber"), Some("red")];
+
+fn list_draft(i: usize) -> ProjectDraft {
+    let summary = match i {
+        3 => "Cuts paper use by 100% in Libraries".to_string(),
+        4 => "Cuts PAPER use by 1000 sheets in libraries".to_string(),
+        9 => "Paper forms, but nowhere near a library".to_string(),
+        _ => format!("Improves the {} service", NAMES[i]),
+    };
+    let tags = match i {
+        5 => vec!["case_work".to_string()],
+        6 => vec!["case-work".to_string()],
+        7 => vec!["Teams".to_string()],
+        _ => Vec::new(),
+    };
+    ProjectDraft {
+        title: format!("{} programme", NAMES[i]),
+        summary,
+        department: DEPARTMENTS[i % 5].0.to_string(),
+        themes: vec![THEMES[i % 3].0.to_string()],
+        stage: LIST_STAGES[i % 3].to_string(),
+        confidence: LIST_CONFIDENCE[i % 4].map(str::to_string),
+        costs: vec![CostDraft {
+            year: "2026/27".into(),
+            // Distinct totals, in an order unrelated to the codes.
+            capital_pence: ((i as i64 * 7) % 25) * 100_000,
+            revenue_pence: i as i64,
+        }],
+        tags,
+        ..ProjectDraft::default()
+    }
+}
+
+fn list_total(i: usize) -> i64 {
+    ((i as i64 * 7) % 25) * 100_000 + i as i64
+}
+
+fn code_of(i: usize) -> String {
+    format!("DP-{:03}", i + 1)
+}
+
+fn expected(keep: impl Fn(usize) -> bool) -> Vec<String> {
+    (0..25).filter(|&i| keep(i)).map(code_of).collect()
+}
+
+async fn lists_with_filters_search_sort_and_pages(store: &Store) {
+    let org = migrated_org(store).await;
+    for i in 0..25 {
+        assert_eq!(org.create(store, &list_draft(i)).await.code, code_of(i));
+    }
+    let org_id = org.id();
+    let list = move |q: ProjectQuery| async move {
+        let page = store.list_projects(org_id, &query(q)).await.expect("list");
+        (codes(&page.projects), page.total)
+    };
+
+    // No filter: everything, in code order.
+    let (all, total) = list(ProjectQuery::default()).await;
+    assert_eq!((all, total), (expected(|_| true), 25));
+
+    // Listed projects carry their themes and costs like a single read.
+    let page = store
+        .list_projects(org.id(), &ProjectFilter::default())
+        .await
+        .unwrap();
+    for p in &page.projects[..3] {
+        assert_eq!(p, &store.project(org.id(), &p.code).await.unwrap());
+    }
+
+    // Filters.
+    let by = |stage: Option<&str>,
+              department: Option<&str>,
+              theme: Option<&str>,
+              confidence: Option<&str>| ProjectQuery {
+        stage: stage.map(str::to_string),
+        department: department.map(str::to_string),
+        theme: theme.map(str::to_string),
+        confidence: confidence.map(str::to_string),
+        ..ProjectQuery::default()
+    };
+    let design = expected(|i| i % 3 == 1);
+    assert_eq!(
+        list(by(Some("design"), None, None, None)).await,
+        (design.clone(), design.len() as i64)
+    );
+    let dept = expected(|i| i % 5 == 1);
+    assert_eq!(
+        list(by(None, Some(DEPARTMENTS[1].0), None, None)).await,
+        (dept.clone(), 5)
+    );
+    let theme = expected(|i| i % 3 == 2);
+    assert_eq!(
+        list(by(None, None, Some(THEMES[2].0), None)).await,
+        (theme.clone(), theme.len() as i64)
+    );
+    let amber = expected(|i| i % 4 == 2);
+    assert_eq!(
+        list(by(None, None, None, Some("amber"))).await,
+        (amber.clone(), amber.len() as i64)
+    );
+    let combined = expected(|i| i % 3 == 1 && i % 5 == 1);
+    assert_eq!(combined, vec!["DP-002".to_string(), "DP-017".to_string()]);
+    assert_eq!(
+        list(by(Some("design"), Some(DEPARTMENTS[1].0), None, None)).await,
+        (combined, 2)
+    );
+    assert_eq!(list(by(Some("live"), None, None, None)).await, (vec![], 0));
+    assert_eq!(
+        list(by(None, Some("no-such-department"), None, None)).await,
+        (vec![], 0)
+    );
+
+    // Free text: every word must match, any case, in title, summary or tags.
+    let search = |q: &str| ProjectQuery {
+        q: Some(q.to_string()),
+        ..ProjectQuery::default()
+    };
+    let codes_of = |is: &[usize]| is.iter().map(|&i| code_of(i)).collect::<Vec<_>>();
+    assert_eq!(list(search("PAPER")).await.0, codes_of(&[3, 4, 9]));
+    assert_eq!(
+        list(search("paper Libraries")).await.0,
+        codes_of(&[3, 4]),
+        "words are ANDed"
+    );
+    assert_eq!(
+        list(search("libraries paper cuts")).await.0,
+        codes_of(&[3, 4]),
+        "in any order"
+    );
+    assert_eq!(
+        list(search("kestrel")).await.0,
+        codes_of(&[0]),
+        "titles match"
+    );
+    assert_eq!(list(search("teams")).await.0, codes_of(&[7]), "tags match");
+    assert_eq!(
+        list(search("dp-013")).await.0,
+        codes_of(&[12]),
+        "codes match"
+    );
+    assert_eq!(list(search("paper zebra")).await, (vec![], 0));
+    // `%` and `_` are the characters typed, not wildcards.
+    assert_eq!(list(search("100%")).await.0, codes_of(&[3]));
+    assert_eq!(list(search("%")).await.0, codes_of(&[3]));
+    assert_eq!(list(search("case_work")).await.0, codes_of(&[5]));
+    assert_eq!(list(search("_")).await.0, codes_of(&[5]));
+    assert_eq!(list(search("case-work")).await.0, codes_of(&[6]));
+    assert_eq!(list(search("\\")).await.0, Vec::<String>::new());
+    // Search combines with filters.
+    let (found, total) = list(ProjectQuery {
+        q: Some("paper".into()),
+        stage: Some("delivery".into()),
+        ..ProjectQuery::default()
+    })
+    .await;
+    assert_eq!((found, total), (codes_of(&[]), 0)); // 3, 4 and 9 are concept, design and concept
+    let (found, total) = list(ProjectQuery {
+        q: Some("paper".into()),
+        stage: Some("concept".into()),
+        ..ProjectQuery::default()
+    })
+    .await;
+    assert_eq!((found, total), (codes_of(&[3, 9]), 2));
+
+    // Sorting.
+    let sorted = |sort: &str| ProjectQuery {
+        sort: Some(sort.to_string()),
+        ..ProjectQuery::default()
+    };
+    let mut by_title: Vec<usize> = (0..25).collect();
+    by_title.sort_by_key(|&i| format!("{} programme", NAMES[i]).to_lowercase());
+    assert_eq!(
+        list(sorted("title")).await.0,
+        codes_of(&by_title),
+        "titles sort ignoring case"
+    );
+    by_title.reverse();
+    assert_eq!(list(sorted("-title")).await.0, codes_of(&by_title));
+    let mut by_cost: Vec<usize> = (0..25).collect();
+    by_cost.sort_by_key(|&i| list_total(i));
+    assert_eq!(list(sorted("total_cost")).await.0, codes_of(&by_cost));
+    by_cost.reverse();
+    assert_eq!(list(sorted("-total_cost")).await.0, codes_of(&by_cost));
+    let mut by_stage: Vec<usize> = (0..25).collect();
+    by_stage.sort_by_key(|&i| (i % 3, i)); // concept, design, delivery; then code
+    assert_eq!(list(sorted("stage")).await.0, codes_of(&by_stage));
+    let mut by_stage_desc: Vec<usize> = (0..25).collect();
+    by_stage_desc.sort_by_key(|&i| (std::cmp::Reverse(i % 3), i));
+    assert_eq!(list(sorted("-stage")).await.0, codes_of(&by_stage_desc));
+    assert_eq!(
+        list(sorted("-code")).await.0,
+        expected(|_| true).into_iter().rev().collect::<Vec<_>>()
+    );
+
+    // Pages.
+    let paged = |page: &str| ProjectQuery {
+        page: Some(page.to_string()),
+        limit: Some("10".into()),
+        ..ProjectQuery::default()
+    };
+    assert_eq!(list(paged("1")).await, (expected(|i| i < 10), 25));
+    assert_eq!(
+        list(paged("2")).await,
+        (expected(|i| (10..20).contains(&i)), 25)
+    );
+    assert_eq!(list(paged("3")).await, (expected(|i| i >= 20), 25));
+    assert_eq!(
+        list(paged("4")).await,
+        (vec![], 25),
+        "past the end: no rows, same total"
+    );
+    assert_eq!(list(paged("1000")).await, (vec![], 25));
+    // A sorted, filtered page.
+    let (page2, total) = list(ProjectQuery {
+        stage: Some("concept".into()),
+        sort: Some("-total_cost".into()),
+        page: Some("2".into()),
+        limit: Some("3".into()),
+        ..ProjectQuery::default()
+    })
+    .await;
+    let mut concept: Vec<usize> = (0..25).filter(|i| i % 3 == 0).collect();
+    concept.sort_by_key(|&i| std::cmp::Reverse(list_total(i)));
+    assert_eq!(
+        (page2, total),
+        (codes_of(&concept[3..6]), concept.len() as i64)
+    );
+
+    // all_projects sees every project, in code order.
+    assert_eq!(
+        codes(&store.all_projects(org.id()).await.unwrap()),
+        expected(|_| true)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 7. Dashboard counts
+// ---------------------------------------------------------------------------
+
+async fn counts_the_demo_programme(store: &Store) {
+    let org = migrated_org(store).await;
+    let empty = store.project_counts(org.id()).await.unwrap();
+    let dashboard = Dashboard::assemble(&empty, &org.departments, &org.themes)
+        .expect("an empty dashboard adds up");
+    assert_eq!(dashboard.total, 0);
+
+    let drafts = demo::projects();
+    assert_eq!(drafts.len(), 76);
+    for d in &drafts {
+        org.create(store, d).await;
+    }
+    let counts = store.project_counts(org.id()).await.unwrap();
+    let dashboard =
+        Dashboard::assemble(&counts, &org.departments, &org.themes).expect("the counts add up");
+    assert_eq!(dashboard.total, 76);
+    assert_eq!(dashboard.stage_count(Stage::Concept), 28);
+    assert_eq!(dashboard.stage_count(Stage::Design), 27);
+    assert_eq!(dashboard.stage_count(Stage::Delivery), 21);
+    assert_eq!(dashboard.stage_count(Stage::Live), 0);
+    assert_eq!(dashboard.by_department.len(), DEPARTMENTS.len());
+    assert_eq!(
+        dashboard.by_department.iter().map(|d| d.total).sum::<i64>(),
+        76
+    );
+    assert_eq!(
+        dashboard.by_confidence.iter().map(|c| c.count).sum::<i64>(),
+        76
+    );
+
+    // The dashboard agrees with the register list and with the drafts.
+    for row in &dashboard.by_department {
+        let listed = store
+            .list_projects(
+                org.id(),
+                &query(ProjectQuery {
+                    department: Some(row.slug.clone()),
+                    ..ProjectQuery::default()
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed.total, row.total, "department {}", row.slug);
+        let drafted = drafts.iter().filter(|d| d.department == row.slug).count() as i64;
+        assert_eq!(row.total, drafted, "department {}", row.slug);
+    }
+    for theme in &dashboard.by_theme {
+        let drafted = drafts
+            .iter()
+            .filter(|d| d.themes.contains(&theme.slug))
+            .count() as i64;
+        assert_eq!(theme.count, drafted, "theme {}", theme.slug);
+    }
+    for stage in [Stage::Concept, Stage::Design, Stage::Delivery] {
+        let listed = store
+            .list_projects(
+                org.id(),
+                &query(ProjectQuery {
+                    stage: Some(stage.as_str().into()),
+                    ..ProjectQuery::default()
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed.total, dashboard.stage_count(stage), "{stage:?}");
+    }
+    let unrated = dashboard
+        .by_confidence
+        .iter()
+        .find(|c| c.confidence.is_none())
+        .unwrap();
+    assert_eq!(
+        unrated.count,
+        drafts.iter().filter(|d| d.confidence.is_none()).count() as i64
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 8. Organisations
+// ---------------------------------------------------------------------------
+
+async fn organisations_are_separate(store: &Store) {
+    store.migrate().await.unwrap();
+    let a = new_org(store, "northmere", "DP").await;
+    let b = new_org(store, "southmere", "DP").await;
+    assert_ne!(
+        a.departments[0].id, b.departments[0].id,
+        "each organisation has its own departments"
+    );
+
+    for title in ["Northmere one", "Northmere two", "Northmere three"] {
+        a.create(store, &draft(title)).await;
+    }
+    let mut same_code = draft("Southmere one");
+    same_code.code = Some("DP-001".into());
+    let b1 = b.create(store, &same_code).await;
+    assert_eq!(
+        b1.code, "DP-001",
+        "the same code may exist in two organisations"
+    );
+    assert_eq!(
+        b.create(store, &draft("Southmere two")).await.code,
+        "DP-002",
+        "numbering is per organisation"
+    );
+
+    let a_list = store
+        .list_projects(a.id(), &ProjectFilter::default())
+        .await
+        .unwrap();
+    let b_list = store
+        .list_projects(b.id(), &ProjectFilter::default())
+        .await
+        .unwrap();
+    assert_eq!((a_list.total, b_list.total), (3, 2));
+    assert!(a_list
+        .projects
+        .iter()
+        .all(|p| p.organisation_id == a.id() && p.title.starts_with("Northmere")));
+    assert!(b_list
+        .projects
+        .iter()
+        .all(|p| p.organisation_id == b.id() && p.title.starts_with("Southmere")));
+
+    assert_eq!(
+        store.project(a.id(), "DP-001").await.unwrap().title,
+        "Northmere one"
+    );
+    assert_eq!(
+        store.project(b.id(), "DP-001").await.unwrap().title,
+        "Southmere one"
+    );
+    assert!(matches!(
+        store.project(b.id(), "DP-003").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let search = query(ProjectQuery {
+        q: Some("northmere".into()),
+        ..ProjectQuery::default()
+    });
+    assert_eq!(store.list_projects(b.id(), &search).await.unwrap().total, 0);
+
+    assert_eq!(a.total(store).await, 3);
+    assert_eq!(b.total(store).await, 2);
+    let b_dashboard = Dashboard::assemble(
+        &store.project_counts(b.id()).await.unwrap(),
+        &b.departments,
+        &b.themes,
+    )
+    .unwrap();
+    assert_eq!(b_dashboard.total, 2);
+
+    // Org B cannot update or see the history of org A's project through its own id.
+    let a3 = store.project(a.id(), "DP-003").await.unwrap();
+    let input = b.validate(&draft("Hijacked"));
+    assert!(matches!(
+        update(store, &b, "DP-003", 1, &input).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store
+        .history(b.id(), "project", a3.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.project(a.id(), "DP-003").await.unwrap(), a3);
+
+    // Updating B's DP-001 leaves A's DP-001 alone.
+    let a1 = store.project(a.id(), "DP-001").await.unwrap();
+    let change = edit(&b, &b1, |d| d.title = "Southmere one, renamed".into());
+    update(store, &b, "DP-001", 1, &change)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.project(a.id(), "DP-001").await.unwrap(), a1);
+
+    assert!(matches!(
+        store
+            .create_organisation("northmere", "Again", "DP", &actor())
+            .await,
+        Err(StoreError::Duplicate { .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// 9. Users, sessions and tokens
+// ---------------------------------------------------------------------------
+
+async fn users_sessions_and_tokens(store: &Store) {
+    let org = migrated_org(store).await;
+    let ann = store
+        .create_user(
+            org.id(),
+            "ann@northmere.example",
+            "Ann Example",
+            Role::Editor,
+            "hash-1",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert!(!ann.disabled);
+    let found = store
+        .user_by_email("ann@northmere.example")
+        .await
+        .unwrap()
+        .expect("found by email");
+    assert_eq!(found.user, ann);
+    assert_eq!(found.password_hash, "hash-1");
+    assert!(store
+        .user_by_email("nobody@northmere.example")
+        .await
+        .unwrap()
+        .is_none());
+    match store
+        .create_user(
+            org.id(),
+            "ann@northmere.example",
+            "Another Ann",
+            Role::Viewer,
+            "hash-x",
+            &actor(),
+        )
+        .await
+    {
+        Err(StoreError::Duplicate {
+            field: "email",
+            value,
+        }) => assert_eq!(value, "ann@northmere.example"),
+        other => panic!("expected a duplicate email, got {other:?}"),
+    }
+    assert_eq!(store.users(org.id()).await.unwrap(), vec![ann.clone()]);
+
+    // Sessions.
+    let expires = Utc::now() + chrono::Duration::hours(8);
+    store
+        .create_session("session-1", ann.id, "csrf-1", expires)
+        .await
+        .unwrap();
+    let session = store
+        .session("session-1")
+        .await
+        .unwrap()
+        .expect("a live session");
+    assert_eq!(session.user, ann);
+    assert_eq!(session.csrf_token, "csrf-1");
+    assert!((session.expires_at - expires).num_milliseconds().abs() < 1);
+    assert!(store.session("no-such-session").await.unwrap().is_none());
+    store.delete_session("session-1").await.unwrap();
+    assert!(
+        store.session("session-1").await.unwrap().is_none(),
+        "signed out"
+    );
+
+    store
+        .create_session(
+            "expired",
+            ann.id,
+            "csrf-2",
+            Utc::now() - chrono::Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store.session("expired").await.unwrap().is_none(),
+        "an expired session is not returned"
+    );
+    assert_eq!(store.delete_expired_sessions().await.unwrap(), 1);
+
+    // Tokens.
+    let token = store
+        .create_token(&ann, "CI export", "token-hash-1", &actor())
+        .await
+        .unwrap();
+    assert_eq!(token.name, "CI export");
+    let listed = store.tokens(ann.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, token.id);
+    assert!(listed[0].last_used_at.is_none());
+    assert!(!listed[0].revoked);
+    assert!(store.user_by_token("unknown-hash").await.unwrap().is_none());
+    assert_eq!(
+        store.user_by_token("token-hash-1").await.unwrap(),
+        Some(ann.clone())
+    );
+    let used = store.tokens(ann.id).await.unwrap();
+    let last_used = used[0].last_used_at.expect("last use recorded");
+    assert!((Utc::now() - last_used).num_seconds().abs() < 60);
+
+    // Disabling signs the user out everywhere and stops their tokens.
+    store
+        .create_session("session-2", ann.id, "csrf-3", expires)
+        .await
+        .unwrap();
+    assert!(store.session("session-2").await.unwrap().is_some());
+    let disabled = store
+        .update_user_credentials(ann.id, None, Some(true), &actor())
+        .await
+        .unwrap();
+    assert!(disabled.disabled);
+    assert!(store.session("session-2").await.unwrap().is_none());
+    assert!(
+        store.user_by_token("token-hash-1").await.unwrap().is_none(),
+        "a disabled user's token fails"
+    );
+    assert!(
+        store
+            .user_by_email("ann@northmere.example")
+            .await
+            .unwrap()
+            .unwrap()
+            .user
+            .disabled
+    );
+
+    // Re-enabled, the old session stays gone: it was deleted, not hidden.
+    store
+        .update_user_credentials(ann.id, None, Some(false), &actor())
+        .await
+        .unwrap();
+    assert!(store.session("session-2").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .user_by_token("token-hash-1")
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(ann.id)
+    );
+
+    // A password change is stored and signs out too.
+    store
+        .create_session("session-3", ann.id, "csrf-4", expires)
+        .await
+        .unwrap();
+    store
+        .update_user_credentials(ann.id, Some("hash-2"), None, &actor())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .user_by_email("ann@northmere.example")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "hash-2"
+    );
+    assert!(store.session("session-3").await.unwrap().is_none());
+
+    let actions: Vec<String> = store
+        .history(org.id(), "user", ann.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["created", "disabled", "enabled", "password_changed"]
+    );
+    assert!(matches!(
+        store
+            .update_user_credentials(999_999, None, Some(true), &actor())
+            .await,
+        Err(StoreError::NotFound { entity: "user" })
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// 10. Hostile text
+// ---------------------------------------------------------------------------
+
+async fn hostile_text_is_stored_exactly(store: &Store) {
+    let org = migrated_org(store).await;
+    let title = "<script>alert(1)</script> '; DROP TABLE projects; -- Zoë's café 🚀 日本語 \"quoted\" \\back\\slash";
+    let summary = "Line one: 'single' \"double\" `tick`\nLine two: 100% of a_b; -- /* not a comment */\n\tTabbed 👩🏽‍💻 ñ";
+    let mut hostile = draft(title);
+    hostile.summary = summary.into();
+    hostile.sponsor = "Robert'); DROP TABLE users;--".into();
+    hostile.manager = "Ægir Þórsson".into();
+    hostile.tags = vec!["🚀".into(), "o'brien".into(), "<b>bold</b>".into()];
+    let created = org.create(store, &hostile).await;
+    let read = store.project(org.id(), &created.code).await.unwrap();
+    assert_eq!(read.title.as_bytes(), title.as_bytes());
+    assert_eq!(read.summary.as_bytes(), summary.as_bytes());
+    assert_eq!(read.sponsor, "Robert'); DROP TABLE users;--");
+    assert_eq!(read.manager, "Ægir Þórsson");
+    assert_eq!(
+        read.tags,
+        vec![
+            "🚀".to_string(),
+            "o'brien".to_string(),
+            "<b>bold</b>".to_string()
+        ]
+    );
+    assert_eq!(read, created);
+
+    // The tables are all still there, and the text is searchable as typed.
+    assert_eq!(org.total(store).await, 1);
+    let org_id = org.id();
+    let find = move |q: &str| {
+        let filter = query(ProjectQuery {
+            q: Some(q.to_string()),
+            ..ProjectQuery::default()
+        });
+        async move { codes(&store.list_projects(org_id, &filter).await.unwrap().projects) }
+    };
+    for q in [
+        "🚀",
+        "drop table",
+        "<script>",
+        "ZOË'S",
+        "日本語",
+        "o'brien",
+        "\\back\\slash",
+    ] {
+        assert_eq!(find(q).await, vec![created.code.clone()], "search for {q}");
+    }
+    let history = store
+        .history(org.id(), "project", created.id)
+        .await
+        .unwrap();
+    assert_eq!(history[0].after.as_ref().unwrap()["title"], title);
+
+    // And through an update.
+    let twice = format!("{title} ✔");
+    let change = edit(&org, &read, |d| d.title = twice.clone());
+    let updated = update(store, &org, &read.code, 1, &change)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.project(org.id(), &read.code).await.unwrap().title,
+        twice
+    );
+    assert_eq!(updated.title, twice);
+}
+
+// ---------------------------------------------------------------------------
+// 11. Backups
+// ---------------------------------------------------------------------------
+
+mod sqlite_only {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn backup_sqlite_copies_a_live_database() {
+        let db = sqlite_store().await;
+        let store = &db.store;
+        let org = migrated_org(store).await;
+        for d in demo::projects().iter().take(10) {
+            org.create(store, d).await;
+        }
+        let original = store.all_projects(org.id()).await.unwrap();
+        // Keep a connection busy in a read while the copy is written.
+        let reader = store.clone();
+        let org_id = org.id();
+        let busy = tokio::spawn(async move {
+            for _ in 0..20 {
+                reader
+                    .list_projects(org_id, &ProjectFilter::default())
+                    .await
+                    .unwrap();
+            }
+        });
+        let path = db.dir.as_ref().unwrap().join("backup.sqlite");
+        let path_text = path.to_str().expect("a UTF-8 temp path").to_string();
+        store
+            .backup_sqlite(&path_text)
+            .await
+            .expect("VACUUM INTO while the pool is open");
+        busy.await.unwrap();
+        assert!(path.exists());
+
+        // Writing to the original afterwards does not touch the copy.
+        org.create(store, &draft("Written after the backup")).await;
+
+        let copy = Store::connect(&format!("sqlite://{path_text}"), &ConnectOptions::default())
+            .await
+            .expect("open the copy");
+        copy.migrate().await.expect("the copy is fully migrated");
+        let restored = copy.all_projects(org.id()).await.unwrap();
+        assert_eq!(restored, original, "the copy holds the same projects");
+        assert_eq!(
+            copy.organisation_by_slug("northmere").await.unwrap(),
+            org.org
+        );
+        assert_eq!(
+            copy.audit_count(org.id()).await.unwrap() + 1,
+            store.audit_count(org.id()).await.unwrap()
+        );
+        copy.close().await;
+
+        // A second backup to the same path is refused rather than overwriting.
+        assert!(store.backup_sqlite(&path_text).await.is_err());
+        db.cleanup().await;
+    }
+}
+
+mod postgres_only {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn backup_sqlite_is_refused_on_postgres() {
+        let db = postgres_store().await;
+        db.store.migrate().await.unwrap();
+        let path = std::env::temp_dir().join(format!(
+            "portfolio-never-{}.sqlite",
+            uuid::Uuid::new_v4().simple()
+        ));
+        match db.store.backup_sqlite(path.to_str().unwrap()).await {
+            Err(StoreError::Database(sqlx::Error::Configuration(message))) => {
+                assert!(message.to_string().contains("pg_dump"), "{message}");
+            }
+            other => panic!("expected backup_sqlite to refuse PostgreSQL, got {other:?}"),
+        }
+        assert!(!path.exists());
+        db.cleanup().await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 12. Concurrent updates
+// ---------------------------------------------------------------------------
+
+async fn concurrent_updates_let_exactly_one_win(store: &Store) {
+    let org = migrated_org(store).await;
+    let project = org.create(store, &draft("Contended")).await;
+    let mut tasks = Vec::new();
+    for k in 0..8 {
+        let store = store.clone();
+        let input = edit(&org, &project, |d| d.title = format!("Edited by task {k}"));
+        let org_id = org.id();
+        let code = project.code.clone();
+        tasks.push(tokio::spawn(async move {
+            let result = store
+                .update_project(org_id, &code, 1, &input, "updated", &actor(), |current| {
+                    input.check_update(current)
+                })
+                .await;
+            (k, result)
+        }));
+    }
+    let mut winners = Vec::new();
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            (k, Ok(Ok(p))) => {
+                assert_eq!(p.version, 2);
+                winners.push(k);
+            }
+            (
+                _,
+                Err(StoreError::Conflict {
+                    current_version, ..
+                }),
+            ) => {
+                assert_eq!(current_version, 2, "the loser sees the winner's version");
+                conflicts += 1;
+            }
+            (k, other) => panic!("task {k}: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one update wins: {winners:?}");
+    assert_eq!(conflicts, 7);
+    let stored = store.project(org.id(), &project.code).await.unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.title, format!("Edited by task {}", winners[0]));
+    assert_eq!(
+        store
+            .history(org.id(), "project", project.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 13. Concurrent creates and credential changes
+// ---------------------------------------------------------------------------
+
+async fn concurrent_creates_get_distinct_codes(store: &Store) {
+    let org = migrated_org(store).await;
+    let mut tasks = Vec::new();
+    for k in 0..8 {
+        let store = store.clone();
+        let input = org.validate(&draft(&format!("Added at the same time {k}")));
+        let org_id = org.id();
+        tasks.push(tokio::spawn(async move {
+            store.create_project(org_id, "DP", &input, &actor()).await
+        }));
+    }
+    let mut created = BTreeSet::new();
+    for task in tasks {
+        let project = task
+            .await
+            .expect("task")
+            .expect("a project without a code is always given a free one");
+        created.insert(project.code);
+    }
+    let expected: BTreeSet<String> = (1..=8).map(|n| format!("DP-{n:03}")).collect();
+    assert_eq!(created, expected);
+    assert_eq!(org.total(store).await, 8);
+}
+
+async fn concurrent_credential_changes_are_all_applied(store: &Store) {
+    let org = migrated_org(store).await;
+    let ann = store
+        .create_user(
+            org.id(),
+            "ann@northmere.example",
+            "Ann",
+            Role::Viewer,
+            "hash-0",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for k in 1..=8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .update_user_credentials(ann.id, Some(&format!("hash-{k}")), None, &actor())
+                .await
+        }));
+    }
+    for task in tasks {
+        task.await
+            .expect("task")
+            .expect("a credential change succeeds");
+    }
+    let stored = store
+        .user_by_email("ann@northmere.example")
+        .await
+        .unwrap()
+        .unwrap();
+    let changes = store
+        .history(org.id(), "user", ann.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "password_changed")
+        .count();
+    assert_eq!(changes, 8, "eight changes reported and audited");
+    assert_eq!(
+        stored.version,
+        1 + 8,
+        "so eight changes were made: none was silently lost"
+    );
+}

@@ -1,0 +1,360 @@
+//! The JSON API under `/api/v1`, and its OpenAPI 3.1 document.
+//!
+//! Routes are declared once with `utoipa_axum::routes!`, which both mounts
+//! them and adds them to the document, so the document cannot leave a route
+//! out. Updates need `If-Match` with the ETag of the version read; a stale
+//! one gets 412 and the version now stored.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use portfolio_app::AppError;
+use portfolio_domain::dashboard::Dashboard;
+use portfolio_domain::filter::ProjectQuery;
+use portfolio_domain::organisation::{Department, Organisation, Theme};
+use portfolio_domain::{Project, ProjectDraft, ValidationErrors};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, Problem};
+use crate::session::ApiCaller;
+use crate::AppState;
+
+const DEFAULT_LIMIT: u32 = 50;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Portfolio API",
+        version = "1",
+        description = "The programme register of a public body: projects, departments, themes and dashboard counts. \
+                       Authenticate with a personal API token: `Authorization: Bearer pf_…` (create one with `portfolio token create`). \
+                       Errors are `application/problem+json` documents naming each bad field."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "projects", description = "The register"), (name = "reference", description = "Organisation, departments and themes"), (name = "operations", description = "Health checks"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("pf_ token")
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(organisations))
+        .routes(routes!(departments))
+        .routes(routes!(themes))
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project, update_project, withdraw_project))
+        .routes(routes!(dashboard))
+        .routes(routes!(health))
+        .routes(routes!(ready))
+}
+
+/// The OpenAPI document, as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+pub fn router() -> Router<AppState> {
+    let (router, doc) = api_router().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move { Json(doc.as_ref().clone()) }
+        }),
+    )
+}
+
+/// A JSON body, read with errors that name the field (`costs[0].capital_pence: invalid type…`).
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|v| {
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::Body(ValidationErrors::single(
+                "body",
+                format!("could not be read: {}", e.body_text()),
+            ))
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." || path.is_empty() {
+                "body".to_string()
+            } else {
+                path
+            };
+            ApiError::Body(ValidationErrors::single(field, e.inner().to_string()))
+        })?;
+        de.end().map_err(|e| {
+            ApiError::Body(ValidationErrors::single(
+                "body",
+                format!("unexpected data after the JSON value: {e}"),
+            ))
+        })?;
+        Ok(JsonBody(value))
+    }
+}
+
+fn etag(p: &Project) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"v{}\"", p.version))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"v0\""))
+}
+
+/// The version named by `If-Match: "v3"`.
+fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
+    let value = headers
+        .get(header::IF_MATCH)
+        .ok_or(ApiError::PreconditionRequired)?;
+    let s = value.to_str().map_err(|_| ApiError::BadIfMatch)?.trim();
+    let s = s.strip_prefix("W/").unwrap_or(s);
+    s.strip_prefix("\"v")
+        .and_then(|r| r.strip_suffix('"'))
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .ok_or(ApiError::BadIfMatch)
+}
+
+fn project_response(status: StatusCode, p: Project) -> Response {
+    let tag = etag(&p);
+    let location = HeaderValue::from_str(&format!("/api/v1/projects/{}", p.code)).ok();
+    let mut response = (status, Json(p)).into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    if status == StatusCode::CREATED {
+        if let Some(l) = location {
+            response.headers_mut().insert(header::LOCATION, l);
+        }
+    }
+    response
+}
+
+/// The caller's organisation.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "reference",
+    responses((status = 200, description = "The caller's organisation (a caller sees only their own)", body = Vec<Organisation>),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json")))]
+async fn organisations(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Vec<Organisation>>, ApiError> {
+    Ok(Json(vec![state.app.organisation(&caller).await?]))
+}
+
+#[utoipa::path(get, path = "/api/v1/departments", tag = "reference",
+    responses((status = 200, description = "Departments of the caller's organisation", body = Vec<Department>),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json")))]
+async fn departments(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Vec<Department>>, ApiError> {
+    Ok(Json(state.app.departments(&caller).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/themes", tag = "reference",
+    responses((status = 200, description = "Themes of the caller's organisation", body = Vec<Theme>),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json")))]
+async fn themes(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Vec<Theme>>, ApiError> {
+    Ok(Json(state.app.themes(&caller).await?))
+}
+
+/// A page of projects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectList {
+    pub projects: Vec<Project>,
+    /// Projects matching the filters, across all pages.
+    pub total: i64,
+    pub page: u32,
+    pub limit: u32,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ProjectQuery),
+    responses((status = 200, description = "Projects matching the filters, one page", body = ProjectList),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "A filter is not valid", body = Problem, content_type = "application/problem+json")))]
+async fn list_projects(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<ProjectQuery>,
+) -> Result<Json<ProjectList>, ApiError> {
+    let filter = query.parse(DEFAULT_LIMIT).map_err(AppError::Validation)?;
+    let page = state
+        .app
+        .list_projects(&caller, &query, DEFAULT_LIMIT)
+        .await?;
+    Ok(Json(ProjectList {
+        projects: page.projects,
+        total: page.total,
+        page: filter.page,
+        limit: filter.per_page,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = ProjectDraft,
+    responses((status = 201, description = "Created; ETag carries the version", body = Project),
+              (status = 400, description = "The body is not the JSON expected", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot edit projects", body = Problem, content_type = "application/problem+json"),
+              (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Some values are not valid", body = Problem, content_type = "application/problem+json")))]
+async fn create_project(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    JsonBody(draft): JsonBody<ProjectDraft>,
+) -> Result<Response, ApiError> {
+    let project = state.app.create_project(&caller, &draft).await?;
+    Ok(project_response(StatusCode::CREATED, project))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{code}", tag = "projects", params(("code" = String, Path, description = "Project code, e.g. DP-042")),
+    responses((status = 200, description = "The project; ETag carries the version", body = Project),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such project in the caller's organisation", body = Problem, content_type = "application/problem+json")))]
+async fn get_project(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(project_response(
+        StatusCode::OK,
+        state.app.project(&caller, &code).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/projects/{code}", tag = "projects", request_body = ProjectDraft,
+    params(("code" = String, Path, description = "Project code"), ("If-Match" = String, Header, description = "ETag of the version you read, e.g. \"v3\"")),
+    responses((status = 200, description = "Updated; ETag carries the new version", body = Project),
+              (status = 400, description = "The body or If-Match is malformed", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot edit projects", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "Changed by someone else since you read it", body = Problem, content_type = "application/problem+json"),
+              (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Some values are not valid, or the stage move is not allowed", body = Problem, content_type = "application/problem+json"),
+              (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json")))]
+async fn update_project(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    JsonBody(draft): JsonBody<ProjectDraft>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let project = state
+        .app
+        .update_project(&caller, &code, version, &draft)
+        .await?;
+    Ok(project_response(StatusCode::OK, project))
+}
+
+/// Withdraws a project: it leaves the active programme, its record and history stay.
+#[utoipa::path(delete, path = "/api/v1/projects/{code}", tag = "projects",
+    params(("code" = String, Path, description = "Project code"), ("If-Match" = String, Header, description = "ETag of the version you read")),
+    responses((status = 200, description = "Withdrawn", body = Project),
+              (status = 400, description = "If-Match is malformed", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot edit projects", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such project", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "Changed by someone else since you read it", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "The project cannot be withdrawn from its stage", body = Problem, content_type = "application/problem+json"),
+              (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json")))]
+async fn withdraw_project(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let project = state.app.withdraw_project(&caller, &code, version).await?;
+    Ok(project_response(StatusCode::OK, project))
+}
+
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "projects",
+    responses((status = 200, description = "Counts by stage, department, theme and delivery confidence, checked to add up", body = Dashboard),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json")))]
+async fn dashboard(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Dashboard>, ApiError> {
+    Ok(Json(state.app.dashboard(&caller).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", tag = "operations", security(()),
+    responses((status = 200, description = "The server is running", body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/ready", tag = "operations", security(()),
+    responses((status = 200, description = "The database is reachable", body = Health),
+              (status = 503, description = "The database is not reachable", body = Health)))]
+pub async fn ready(State(state): State<AppState>) -> Response {
+    match state.app.ready().await {
+        Ok(()) => Json(Health { status: "ok" }).into_response(),
+        Err(e) => {
+            crate::error::log_internal(&e);
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: "database unavailable",
+                }),
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Server-rendered pages. Each works without JavaScript; every form carries a CSRF token.
+
+mod dashboard;
+mod form;
+mod project;
+mod register;
+mod sign_in;
+
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::CookieJar;
+use minijinja::{context, Value};
+use portfolio_app::AppError;
+use portfolio_domain::{DeliveryConfidence, Permission, Stage};
+use serde::Serialize;
+
+use crate::error::PageError;
+use crate::session::PageSession;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::show))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", axum::routing::post(sign_in::sign_out))
+        .route("/projects", get(register::show).post(project::create))
+        .route("/projects.csv", get(register::csv))
+        .route("/projects/new", get(project::new_form))
+        .route("/projects/{code}", get(project::show))
+        .route(
+            "/projects/{code}/edit",
+            get(project::edit_form).post(project::update),
+        )
+}
+
+/// What every signed-in page's layout needs.
+pub(crate) async fn layout(
+    state: &AppState,
+    session: &PageSession,
+    nav: &str,
+) -> Result<Value, PageError> {
+    let org = state.app.organisation(session.caller()).await?;
+    Ok(context! {
+        signed_in => true,
+        organisation_name => org.name,
+        csrf_token => session.session.csrf_token.clone(),
+        user_email => session.caller().user.email.clone(),
+        user_role => session.caller().user.role.label(),
+        can_edit => session.caller().can(Permission::EditProjects),
+        nav => nav,
+        errors => Vec::<ErrorLink>::new(),
+    })
+}
+
+/// A line of a GOV.UK error summary: the message and the id of the field it links to.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ErrorLink {
+    pub target: String,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Labelled {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub colour: &'static str,
+}
+
+pub(crate) fn stage_view(s: Stage) -> Labelled {
+    Labelled {
+        value: s.as_str(),
+        label: s.label(),
+        colour: s.tag_colour(),
+    }
+}
+
+pub(crate) fn confidence_view(c: Option<DeliveryConfidence>) -> Option<Labelled> {
+    c.map(|c| Labelled {
+        value: c.as_str(),
+        label: c.label(),
+        colour: c.tag_colour(),
+    })
+}
+
+pub(crate) fn stage_options(include_merged: bool) -> Vec<Labelled> {
+    Stage::ALL
+        .into_iter()
+        .filter(|s| include_merged || *s != Stage::Merged)
+        .map(stage_view)
+        .collect()
+}
+
+pub(crate) fn confidence_options() -> Vec<Labelled> {
+    DeliveryConfidence::ALL
+        .into_iter()
+        .filter_map(|c| confidence_view(Some(c)))
+        .collect()
+}
+
+/// "1 April 2026", the GOV.UK date style.
+pub(crate) fn long_date(d: chrono::NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+pub async fn not_found(uri: Uri, jar: CookieJar) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::error::ApiError::App(AppError::NotFound("resource")).into_response();
+    }
+    let _ = jar;
+    PageError(AppError::NotFound("page")).into_response()
+}

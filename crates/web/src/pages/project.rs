@@ -1,0 +1,391 @@
+//! A project's page, and the forms to add and edit projects.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use minijinja::{context, Value};
+use portfolio_app::AppError;
+use portfolio_domain::{GovUkPhase, Project, ValidationErrors};
+use serde::Deserialize;
+
+use super::form::{view_with_errors, ProjectForm};
+use super::{confidence_options, confidence_view, layout, long_date, stage_options, stage_view};
+use crate::error::PageError;
+use crate::session::PageSession;
+use crate::templates::{render, render_status};
+use crate::AppState;
+
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+fn project_view(p: &Project) -> Value {
+    let capital: i64 = p.costs.iter().map(|c| c.capital_pence.pence()).sum();
+    let revenue: i64 = p.costs.iter().map(|c| c.revenue_pence.pence()).sum();
+    let costs: Vec<Value> = p
+        .costs
+        .iter()
+        .map(|c| {
+            context! {
+                year => c.year.to_string(), capital => c.capital_pence.pence(), revenue => c.revenue_pence.pence(),
+                total => c.capital_pence.pence() + c.revenue_pence.pence(),
+            }
+        })
+        .collect();
+    let or_none = |s: &str| {
+        if s.is_empty() {
+            "Not recorded".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    let themes: Vec<String> = p.themes.iter().map(|t| t.name.clone()).collect();
+    let details: Vec<(String, String)> = vec![
+        ("Code".into(), p.code.clone()),
+        ("Department".into(), p.department.name.clone()),
+        (
+            "Themes".into(),
+            if themes.is_empty() {
+                "None".into()
+            } else {
+                themes.join(", ")
+            },
+        ),
+        ("Stage".into(), p.stage.label().into()),
+        (
+            "GOV.UK service phase".into(),
+            p.phase
+                .map_or("Not a service project".into(), |ph| ph.label().to_string()),
+        ),
+        (
+            "Delivery confidence".into(),
+            p.confidence
+                .map_or("Not rated".into(), |c| c.label().to_string()),
+        ),
+        ("Sponsor".into(), or_none(&p.sponsor)),
+        ("Project manager".into(), or_none(&p.manager)),
+        (
+            "Start date".into(),
+            p.start_date.map_or("Not set".into(), long_date),
+        ),
+        (
+            "End date".into(),
+            p.end_date.map_or("Not set".into(), long_date),
+        ),
+        (
+            "Tags".into(),
+            if p.tags.is_empty() {
+                "None".into()
+            } else {
+                p.tags.join(", ")
+            },
+        ),
+        (
+            "Public roadmap".into(),
+            if p.published {
+                "Published".into()
+            } else {
+                "Not published".into()
+            },
+        ),
+        (
+            "Version".into(),
+            format!(
+                "{} (last changed {})",
+                p.version,
+                p.updated_at.format("%-d %B %Y at %H:%M UTC")
+            ),
+        ),
+    ];
+    let summary_paragraphs: Vec<&str> = p
+        .summary
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    context! {
+        code => p.code.clone(), title => p.title.clone(), department => p.department.name.clone(),
+        stage => stage_view(p.stage), confidence => confidence_view(p.confidence), published => p.published,
+        summary_paragraphs, details, costs, capital_total => capital, revenue_total => revenue, total_cost => capital + revenue,
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: PageSession,
+    Path(code): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    let base = layout(&state, &session, "register").await?;
+    let project = state.app.project(session.caller(), &code).await?;
+    let history: Vec<Value> = state
+        .app
+        .project_history(session.caller(), &project)
+        .await?
+        .iter()
+        .rev()
+        .map(|h| {
+            let action = match h.action.as_str() {
+                "created" => "Created".to_string(),
+                "updated" => "Updated".to_string(),
+                "withdrawn" => "Withdrawn".to_string(),
+                other => other.replace('_', " "),
+            };
+            context! { action, actor => h.actor.clone(), at => h.at.format("%-d %B %Y at %H:%M UTC").to_string(), changes => h.changed_fields() }
+        })
+        .collect();
+    Ok(render(
+        "project.html",
+        context! { p => project_view(&project), history, saved => q.saved.is_some(), ..base },
+    ))
+}
+
+/// What the form page needs besides the form itself.
+struct FormPage<'a> {
+    heading: &'a str,
+    action: String,
+    cancel: String,
+    editing: bool,
+    version: Option<i64>,
+    conflict: Option<Value>,
+}
+
+async fn render_form(
+    state: &AppState,
+    session: &PageSession,
+    form: &ProjectForm,
+    page: FormPage<'_>,
+    local: &[(String, String)],
+    domain: Option<&ValidationErrors>,
+    cost_rows: &[usize],
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let base = layout(
+        state,
+        session,
+        if page.editing { "register" } else { "new" },
+    )
+    .await?;
+    let departments = state.app.departments(session.caller()).await?;
+    let themes = state.app.themes(session.caller()).await?;
+    let (fe, row_errors, errors) = form.errors_view(local, domain, cost_rows);
+    let phase_options: Vec<Value> = GovUkPhase::ALL
+        .iter()
+        .map(|p| context! { value => p.as_str(), label => p.label() })
+        .collect();
+    Ok(render_status(
+        status,
+        "project_form.html",
+        context! {
+        heading => page.heading, action => page.action, cancel => page.cancel, editing => page.editing,
+        version => page.version, conflict => page.conflict, code => form.get("code"),
+        f => view_with_errors(form, &row_errors), fe, errors,
+        department_options => departments, theme_options => themes, stage_options => stage_options(false),
+        phase_options, confidence_options => confidence_options(), ..base },
+    ))
+}
+
+fn new_page() -> FormPage<'static> {
+    FormPage {
+        heading: "Add a project",
+        action: "/projects".into(),
+        cancel: "/projects".into(),
+        editing: false,
+        version: None,
+        conflict: None,
+    }
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    session: PageSession,
+) -> Result<Response, PageError> {
+    session
+        .caller()
+        .require(portfolio_domain::Permission::EditProjects)?;
+    let form = ProjectForm::from_pairs(vec![("stage".into(), "idea".into())]);
+    render_form(
+        &state,
+        &session,
+        &form,
+        new_page(),
+        &[],
+        None,
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    session: PageSession,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = ProjectForm::from_pairs(pairs);
+    session.check_csrf(form.get("csrf_token"))?;
+    let (draft, local, cost_rows) = form.to_draft();
+    let result = if local.is_empty() {
+        state.app.create_project(session.caller(), &draft).await
+    } else {
+        match state.app.check_project(session.caller(), &draft).await {
+            Ok(()) => Err(AppError::Validation(ValidationErrors::default())),
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok(project) => {
+            Ok(Redirect::to(&format!("/projects/{}?saved=1", project.code)).into_response())
+        }
+        Err(AppError::Validation(domain)) => {
+            render_form(
+                &state,
+                &session,
+                &form,
+                new_page(),
+                &local,
+                Some(&domain),
+                &cost_rows,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn edit_page(code: &str, version: i64, conflict: Option<Value>) -> FormPage<'static> {
+    FormPage {
+        heading: "Edit project",
+        action: format!("/projects/{code}/edit"),
+        cancel: format!("/projects/{code}"),
+        editing: true,
+        version: Some(version),
+        conflict,
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    session: PageSession,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    session
+        .caller()
+        .require(portfolio_domain::Permission::EditProjects)?;
+    let project = state.app.project(session.caller(), &code).await?;
+    let form = ProjectForm::from_project(&project);
+    render_form(
+        &state,
+        &session,
+        &form,
+        edit_page(&project.code, project.version, None),
+        &[],
+        None,
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The fields that differ between the stored project and what the person typed.
+fn differences(theirs: &ProjectForm, yours: &ProjectForm) -> Vec<Value> {
+    let fields = [
+        ("title", "Title"),
+        ("summary", "Summary"),
+        ("department_id", "Department"),
+        ("stage", "Stage"),
+        ("phase", "GOV.UK service phase"),
+        ("sponsor", "Sponsor"),
+        ("manager", "Project manager"),
+        ("confidence", "Delivery confidence"),
+        ("tags", "Tags"),
+        ("published", "Public roadmap"),
+    ];
+    fields
+        .iter()
+        .filter(|(id, _)| theirs.get(id).trim() != yours.get(id).trim())
+        .map(|(id, label)| context! { field => *label, theirs => theirs.get(id), yours => yours.get(id) })
+        .collect()
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    session: PageSession,
+    Path(code): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = ProjectForm::from_pairs(pairs);
+    session.check_csrf(form.get("csrf_token"))?;
+    let version: i64 = match form.get("version").parse() {
+        Ok(v) => v,
+        Err(_) => {
+            return Err(AppError::Validation(ValidationErrors::single(
+                "version",
+                "is missing from the form; open the edit page again",
+            ))
+            .into())
+        }
+    };
+    let (mut draft, local, cost_rows) = form.to_draft();
+    let current = state.app.project(session.caller(), &code).await?;
+    draft.code = Some(current.code.clone());
+    let result = if local.is_empty() {
+        state
+            .app
+            .update_project(session.caller(), &current.code, version, &draft)
+            .await
+    } else {
+        match state.app.check_project(session.caller(), &draft).await {
+            Ok(()) => Err(AppError::Validation(ValidationErrors::default())),
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok(project) => {
+            Ok(Redirect::to(&format!("/projects/{}?saved=1", project.code)).into_response())
+        }
+        Err(AppError::Validation(domain)) => {
+            render_form(
+                &state,
+                &session,
+                &form,
+                edit_page(&current.code, version, None),
+                &local,
+                Some(&domain),
+                &cost_rows,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AppError::Conflict {
+            current: stored, ..
+        }) => {
+            let stored = match *stored {
+                Some(p) => p,
+                None => state.app.project(session.caller(), &code).await?,
+            };
+            let history = state.app.project_history(session.caller(), &stored).await?;
+            let actor = history
+                .last()
+                .map(|h| h.actor.clone())
+                .unwrap_or_else(|| "Someone".into());
+            let theirs = ProjectForm::from_project(&stored);
+            let conflict = context! { actor, version => stored.version, differences => differences(&theirs, &form) };
+            render_form(
+                &state,
+                &session,
+                &form,
+                edit_page(&stored.code, stored.version, Some(conflict)),
+                &[],
+                None,
+                &cost_rows,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

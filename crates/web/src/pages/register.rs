@@ -1,0 +1,152 @@
+//! The register: filter, search, sort and page through projects; download as CSV.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use minijinja::{context, Value};
+use portfolio_app::AppError;
+use portfolio_domain::filter::{ProjectQuery, ProjectSort};
+
+use super::{confidence_options, confidence_view, layout, stage_options, stage_view, ErrorLink};
+use crate::error::PageError;
+use crate::session::PageSession;
+use crate::templates::render;
+use crate::AppState;
+
+const PER_PAGE: u32 = 25;
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The register URL for the same query at another page.
+fn page_href(q: &ProjectQuery, page: u32) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [
+        ("q", &q.q),
+        ("stage", &q.stage),
+        ("department", &q.department),
+        ("theme", &q.theme),
+        ("confidence", &q.confidence),
+        ("sort", &q.sort),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            parts.push(format!("{k}={}", encode(v)));
+        }
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() {
+        "/projects".to_string()
+    } else {
+        format!("/projects?{}", parts.join("&"))
+    }
+}
+
+/// Page numbers to show: first, last, and two either side of the current one.
+fn page_links(q: &ProjectQuery, current: u32, count: u32) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut last_shown = 0;
+    for n in 1..=count {
+        if n == 1 || n == count || n.abs_diff(current) <= 2 {
+            if last_shown != 0 && n > last_shown + 1 {
+                out.push(context! { ellipsis => true });
+            }
+            out.push(context! { ellipsis => false, number => n, current => n == current, href => page_href(q, n) });
+            last_shown = n;
+        }
+    }
+    out
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: PageSession,
+    Query(query): Query<ProjectQuery>,
+) -> Result<Response, PageError> {
+    let base = layout(&state, &session, "register").await?;
+    let caller = session.caller();
+    let (page, errors, used_query) = match state.app.list_projects(caller, &query, PER_PAGE).await {
+        Ok(page) => (page, Vec::new(), query.clone()),
+        Err(AppError::Validation(e)) => {
+            let errors: Vec<ErrorLink> =
+                e.0.iter()
+                    .map(|f| ErrorLink {
+                        target: f.field.clone(),
+                        message: format!("{}: {}", f.field, f.message),
+                    })
+                    .collect();
+            let fallback = ProjectQuery::default();
+            (
+                state.app.list_projects(caller, &fallback, PER_PAGE).await?,
+                errors,
+                fallback,
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let filter = used_query.parse(PER_PAGE).unwrap_or_default();
+    let departments = state.app.departments(caller).await?;
+    let themes = state.app.themes(caller).await?;
+    let projects: Vec<Value> = page
+        .projects
+        .iter()
+        .map(|p| {
+            context! {
+                code => p.code.clone(), title => p.title.clone(), department => p.department.name.clone(),
+                stage => stage_view(p.stage), confidence => confidence_view(p.confidence), total_cost => p.total_cost().pence(),
+            }
+        })
+        .collect();
+    let page_count =
+        u32::try_from((page.total + i64::from(filter.per_page) - 1) / i64::from(filter.per_page))
+            .unwrap_or(1)
+            .max(1);
+    let first = filter.offset() as i64 + 1;
+    let last = filter.offset() as i64 + page.projects.len() as i64;
+    let mut sort_options = Vec::new();
+    for key in ProjectSort::ALL {
+        sort_options.push(context! { value => key.as_str(), label => format!("{} (A to Z, low to high)", key.label()) });
+        sort_options.push(context! { value => format!("-{}", key.as_str()), label => format!("{} (Z to A, high to low)", key.label()) });
+    }
+    let query_view = context! {
+        q => query.q.clone().unwrap_or_default(), stage => query.stage.clone().unwrap_or_default(),
+        department => query.department.clone().unwrap_or_default(), theme => query.theme.clone().unwrap_or_default(),
+        confidence => query.confidence.clone().unwrap_or_default(), sort => query.sort.clone().unwrap_or_else(|| "code".into()),
+    };
+    Ok(render(
+        "register.html",
+        context! {
+        errors, projects, total => page.total, first, last, query => query_view,
+        stage_options => stage_options(true), confidence_options => confidence_options(),
+        department_options => departments, theme_options => themes, sort_options,
+        pages => page_links(&used_query, filter.page, page_count),
+        previous => (filter.page > 1).then(|| page_href(&used_query, filter.page - 1)),
+        next => (filter.page < page_count).then(|| page_href(&used_query, filter.page + 1)), ..base },
+    ))
+}
+
+pub async fn csv(
+    State(state): State<AppState>,
+    session: PageSession,
+) -> Result<Response, PageError> {
+    let projects = state.app.export_projects(session.caller()).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"register.csv\"",
+            ),
+        ],
+        portfolio_app::export::projects_csv(&projects),
+    )
+        .into_response())
+}

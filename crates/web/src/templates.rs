@@ -1,0 +1,101 @@
+//! Page templates (minijinja, HTML auto-escaped) and the filters they use.
+//!
+//! Templates are compiled into the binary. Every value inserted into a page
+//! is escaped unless a template marks it safe, and none does.
+
+use std::sync::OnceLock;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::{Environment, Value};
+
+const TEMPLATES: [(&str, &str); 8] = [
+    ("base.html", include_str!("../templates/base.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("sign_in.html", include_str!("../templates/sign_in.html")),
+    (
+        "dashboard.html",
+        include_str!("../templates/dashboard.html"),
+    ),
+    ("register.html", include_str!("../templates/register.html")),
+    ("project.html", include_str!("../templates/project.html")),
+    (
+        "project_form.html",
+        include_str!("../templates/project_form.html"),
+    ),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, source) in TEMPLATES {
+            if let Err(e) = env.add_template(name, source) {
+                tracing::error!(template = name, error = %e, "template does not compile");
+            }
+        }
+        env.add_filter("pence", |v: i64| {
+            portfolio_domain::Money::from_pence(v)
+                .map(|m| m.to_string())
+                .unwrap_or_default()
+        });
+        env.add_filter("thousands", |v: i64| {
+            let s = v.abs().to_string();
+            let mut out = String::new();
+            for (i, c) in s.chars().enumerate() {
+                if i > 0 && (s.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            if v < 0 {
+                format!("-{out}")
+            } else {
+                out
+            }
+        });
+        env
+    })
+}
+
+/// Renders a template with status 200.
+pub fn render(name: &str, ctx: Value) -> Response {
+    render_status(StatusCode::OK, name, ctx)
+}
+
+pub fn render_status(status: StatusCode, name: &str, ctx: Value) -> Response {
+    let env = environment();
+    match env.get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            let mut chain = format!("{e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                chain.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            tracing::error!(template = name, error = %chain, "template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<h1>Sorry, there is a problem with the service</h1>".to_string()),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        let env = environment();
+        for (name, _) in TEMPLATES {
+            assert!(env.get_template(name).is_ok(), "{name} does not compile");
+        }
+    }
+}
