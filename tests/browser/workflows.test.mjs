@@ -108,7 +108,7 @@ test('sign in, create and edit a project, and the dashboard follows', { timeout:
     assert.ok((await h1Text(page)).includes(title), 'the project page h1 shows the title');
 
     // Edit it: the form comes back filled in.
-    const editLink = page.getByRole('link', { name: 'Edit project', exact: true });
+    const editLink = page.getByRole('link', { name: /^Edit project\b/ });
     assert.equal(await editLink.count(), 1, 'one "Edit project" link');
     assert.equal(await editLink.getAttribute('href'), '/projects/DP-900/edit');
     await Promise.all([page.waitForURL('**/projects/DP-900/edit'), editLink.click()]);

@@ -97,12 +97,12 @@ impl fmt::Display for Money {
         let pounds = (abs / 100).to_string();
         let mut grouped = String::new();
         for (i, c) in pounds.chars().enumerate() {
-            if i > 0 && (pounds.len() - i) % 3 == 0 {
+            if i > 0 && (pounds.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(c);
         }
-        if abs % 100 == 0 {
+        if abs.is_multiple_of(100) {
             write!(f, "{sign}£{grouped}")
         } else {
             write!(f, "{sign}£{grouped}.{:02}", abs % 100)

@@ -54,11 +54,10 @@ impl Role {
     }
 
     pub fn allows(self, permission: Permission) -> bool {
-        match (self, permission) {
-            (Role::Admin, _) => true,
-            (Role::Editor, Permission::ReadProgramme | Permission::EditProjects) => true,
-            (Role::Viewer, Permission::ReadProgramme) => true,
-            _ => false,
+        match permission {
+            Permission::ReadProgramme => true,
+            Permission::EditProjects => matches!(self, Role::Admin | Role::Editor),
+            Permission::ManageUsers | Permission::ManageOrganisation => self == Role::Admin,
         }
     }
 }

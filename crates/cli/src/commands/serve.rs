@@ -6,26 +6,6 @@ use anyhow::{bail, Context};
 use portfolio_app::auth::check_password_rules;
 use portfolio_app::{Actor, App, AppError};
 use portfolio_domain::demo;
-// TEMP-STUB
-mod portfolio_web {
-    #[derive(Debug, Default)]
-    pub struct ServeOptions {
-        pub secure_cookies: bool,
-    }
-    pub async fn serve(
-        _app: portfolio_app::App,
-        listener: tokio::net::TcpListener,
-        _o: ServeOptions,
-    ) -> std::io::Result<()> {
-        loop {
-            let (mut s, _) = listener.accept().await?;
-            use tokio::io::AsyncWriteExt;
-            let _ = s
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
-                .await;
-        }
-    }
-}
 use portfolio_web::ServeOptions;
 use rand::distributions::Alphanumeric;
 use rand::Rng;

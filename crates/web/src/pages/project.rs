@@ -142,6 +142,15 @@ pub async fn show(
     ))
 }
 
+/// What was wrong with a submitted form: the form's own findings, the
+/// domain's, and which form row each cost line came from.
+#[derive(Clone, Copy, Default)]
+struct Problems<'a> {
+    local: &'a [(String, String)],
+    domain: Option<&'a ValidationErrors>,
+    cost_rows: &'a [usize],
+}
+
 /// What the form page needs besides the form itself.
 struct FormPage<'a> {
     heading: &'a str,
@@ -157,9 +166,7 @@ async fn render_form(
     session: &PageSession,
     form: &ProjectForm,
     page: FormPage<'_>,
-    local: &[(String, String)],
-    domain: Option<&ValidationErrors>,
-    cost_rows: &[usize],
+    problems: Problems<'_>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let base = layout(
@@ -170,7 +177,8 @@ async fn render_form(
     .await?;
     let departments = state.app.departments(session.caller()).await?;
     let themes = state.app.themes(session.caller()).await?;
-    let (fe, row_errors, errors) = form.errors_view(local, domain, cost_rows);
+    let (fe, row_errors, errors) =
+        form.errors_view(problems.local, problems.domain, problems.cost_rows);
     let phase_options: Vec<Value> = GovUkPhase::ALL
         .iter()
         .map(|p| context! { value => p.as_str(), label => p.label() })
@@ -211,9 +219,7 @@ pub async fn new_form(
         &session,
         &form,
         new_page(),
-        &[],
-        None,
-        &[],
+        Problems::default(),
         StatusCode::OK,
     )
     .await
@@ -245,9 +251,11 @@ pub async fn create(
                 &session,
                 &form,
                 new_page(),
-                &local,
-                Some(&domain),
-                &cost_rows,
+                Problems {
+                    local: &local,
+                    domain: Some(&domain),
+                    cost_rows: &cost_rows,
+                },
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -282,9 +290,7 @@ pub async fn edit_form(
         &session,
         &form,
         edit_page(&project.code, project.version, None),
-        &[],
-        None,
-        &[],
+        Problems::default(),
         StatusCode::OK,
     )
     .await
@@ -353,9 +359,11 @@ pub async fn update(
                 &session,
                 &form,
                 edit_page(&current.code, version, None),
-                &local,
-                Some(&domain),
-                &cost_rows,
+                Problems {
+                    local: &local,
+                    domain: Some(&domain),
+                    cost_rows: &cost_rows,
+                },
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -379,9 +387,7 @@ pub async fn update(
                 &session,
                 &form,
                 edit_page(&stored.code, stored.version, Some(conflict)),
-                &[],
-                None,
-                &cost_rows,
+                Problems::default(),
                 StatusCode::CONFLICT,
             )
             .await
