@@ -21,8 +21,12 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// Top-level fields whose values differ between before and after.
+    /// Top-level fields whose values differ between before and after; empty
+    /// for a record that was created or deleted (there is nothing to compare).
     pub fn changed_fields(&self) -> Vec<String> {
+        if self.before.is_none() || self.after.is_none() {
+            return Vec::new();
+        }
         let empty = serde_json::Map::new();
         let before = self
             .before
@@ -38,7 +42,12 @@ impl AuditEntry {
         keys.sort();
         keys.dedup();
         keys.into_iter()
-            .filter(|k| !matches!(k.as_str(), "version" | "updated_at" | "created_at"))
+            .filter(|k| {
+                !matches!(
+                    k.as_str(),
+                    "id" | "organisation_id" | "version" | "updated_at" | "created_at"
+                )
+            })
             .filter(|k| before.get(*k) != after.get(*k))
             .cloned()
             .collect()

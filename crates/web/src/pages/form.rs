@@ -311,11 +311,28 @@ impl ProjectForm {
                 } else {
                     e.field.clone()
                 };
-                let message = format!("{} {}", Self::label(&id), e.message);
+                let message = sentence(Self::label(&id), &e.message);
                 add(id, message, &mut fields, &mut rows);
             }
         }
         (fields, rows, links)
+    }
+}
+
+/// An error message as a sentence: "Title must not be empty", or the domain's
+/// own instruction ("Choose a department") when it already reads as one.
+fn sentence(label: &str, message: &str) -> String {
+    let names_the_field = ["must ", "cannot ", "is ", "appears "]
+        .iter()
+        .any(|p| message.starts_with(p));
+    if names_the_field {
+        format!("{label} {message}")
+    } else {
+        let mut chars = message.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => format!("{label} is not valid"),
+        }
     }
 }
 
