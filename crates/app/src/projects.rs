@@ -92,6 +92,10 @@ impl App {
     ) -> Result<Project> {
         caller.require(Permission::EditProjects)?;
         let current = self.project(caller, code).await?;
+        if current.stage == Stage::Withdrawn && current.version == version {
+            // Already withdrawn: nothing to change, nothing to record.
+            return Ok(current);
+        }
         let mut draft = current.to_draft();
         draft.stage = Stage::Withdrawn.as_str().to_string();
         let input = self.validate_draft(caller, &draft).await?;

@@ -66,6 +66,7 @@ pub struct GlobalOptions {
         long,
         env = "PORTFOLIO_DATA_DIR",
         global = true,
+        hide_env_values = true,
         value_name = "DIR",
         default_value = "./data"
     )]
@@ -76,6 +77,7 @@ pub struct GlobalOptions {
         long,
         env = "PORTFOLIO_LOG_FORMAT",
         global = true,
+        hide_env_values = true,
         value_enum,
         default_value_t = LogFormat::Text
     )]
@@ -205,19 +207,31 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (use port 0 for any free port).
-    #[arg(long, env = "PORTFOLIO_LISTEN", value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    #[arg(
+        long,
+        env = "PORTFOLIO_LISTEN",
+        hide_env_values = true,
+        value_name = "ADDR",
+        default_value = DEFAULT_LISTEN
+    )]
     pub listen: String,
 
     /// Mark cookies Secure and send HSTS: set this when users reach Portfolio over HTTPS
     /// (for example behind a TLS-terminating proxy).
-    #[arg(long, env = "PORTFOLIO_SECURE_COOKIES")]
+    #[arg(long, env = "PORTFOLIO_SECURE_COOKIES", hide_env_values = true)]
     pub secure_cookies: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Address to listen on (use port 0 for any free port).
-    #[arg(long, env = "PORTFOLIO_LISTEN", value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    #[arg(
+        long,
+        env = "PORTFOLIO_LISTEN",
+        hide_env_values = true,
+        value_name = "ADDR",
+        default_value = DEFAULT_LISTEN
+    )]
     pub listen: String,
 }
 

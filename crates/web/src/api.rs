@@ -118,6 +118,9 @@ where
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                return ApiError::PayloadTooLarge;
+            }
             ApiError::Body(ValidationErrors::single(
                 "body",
                 format!("could not be read: {}", e.body_text()),
@@ -126,10 +129,16 @@ where
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." || path.is_empty() {
+            // `?` is the path segment of a key that could not be read (malformed
+            // JSON): name the value that encloses it instead.
+            let mut named = path.as_str();
+            while let Some(rest) = named.strip_suffix('?') {
+                named = rest.strip_suffix('.').unwrap_or(rest);
+            }
+            let field = if named == "." || named.is_empty() {
                 "body".to_string()
             } else {
-                path
+                named.to_string()
             };
             ApiError::Body(ValidationErrors::single(field, e.inner().to_string()))
         })?;

@@ -40,6 +40,8 @@ pub enum ApiError {
     PreconditionRequired,
     /// A malformed `If-Match`.
     BadIfMatch,
+    /// The body is over [`crate::MAX_BODY_BYTES`].
+    PayloadTooLarge,
 }
 
 impl From<AppError> for ApiError {
@@ -106,6 +108,19 @@ impl IntoResponse for ApiError {
                     vec![FieldError::new("If-Match", "is not an ETag like \"v3\"")],
                 ),
             ),
+            ApiError::PayloadTooLarge => {
+                let limit = format!("must be {} KiB or smaller", crate::MAX_BODY_BYTES / 1024);
+                (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    problem(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body-too-large",
+                        "The request body is too large",
+                        format!("the body {limit}"),
+                        vec![FieldError::new("body", limit)],
+                    ),
+                )
+            }
             ApiError::App(e) => match e {
                 AppError::Validation(errors) => {
                     let detail = errors.to_string();

@@ -65,6 +65,7 @@ pub fn router(app: App, options: &ServeOptions) -> Router {
         .fallback(pages::not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(oversized_api_body_problem))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -92,6 +93,25 @@ pub fn router(app: App, options: &ServeOptions) -> Router {
         ));
     }
     router.layer(TraceLayer::new_for_http())
+}
+
+/// The body limit refuses a too-large `Content-Length` with a bare 413 before
+/// any handler runs; API callers get a problem document instead.
+async fn oversized_api_body_problem(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if api && response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
+        return error::ApiError::PayloadTooLarge.into_response();
+    }
+    response
 }
 
 /// Serves the app on an already-bound listener until ctrl-c or SIGTERM, then

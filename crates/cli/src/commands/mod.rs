@@ -43,7 +43,7 @@ pub async fn open_configured(global: &GlobalOptions) -> anyhow::Result<App> {
 /// and reported with its password redacted.
 pub async fn open(url: &str) -> anyhow::Result<App> {
     let shown = config::redact_url(url);
-    tracing::info!(database = %shown, "opening the database");
+    tracing::debug!(database = %shown, "opening the database");
     App::open(url, &ConnectOptions::default(), Settings::default())
         .await
         .with_context(|| format!("could not open the database {shown}"))

@@ -27,6 +27,7 @@ pub async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<()
     let listener = bind(&args.listen).await?;
     run(
         app,
+        &url,
         listener,
         ServeOptions {
             secure_cookies: args.secure_cookies,
@@ -99,7 +100,7 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
             demo::ADMIN_EMAIL
         ))?,
     }
-    run(app, listener, ServeOptions::default()).await
+    run(app, &url, listener, ServeOptions::default()).await
 }
 
 /// The demo password from the environment, checked against the password rules.
@@ -155,12 +156,22 @@ async fn bind(address: &str) -> anyhow::Result<TcpListener> {
 }
 
 /// Announces the address (tests and scripts read this line) and serves.
-async fn run(app: App, listener: TcpListener, options: ServeOptions) -> anyhow::Result<()> {
+async fn run(
+    app: App,
+    url: &str,
+    listener: TcpListener,
+    options: ServeOptions,
+) -> anyhow::Result<()> {
     let address = listener
         .local_addr()
         .context("could not read the address being listened on")?;
     out(&format!("Listening on http://{address}\n"))?;
-    tracing::info!(%address, secure_cookies = options.secure_cookies, "serving");
+    tracing::info!(
+        %address,
+        database = %config::redact_url(url),
+        secure_cookies = options.secure_cookies,
+        "serving"
+    );
     serve_web(app, listener, options)
         .await
         .context("the web server stopped with an error")?;

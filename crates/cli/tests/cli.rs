@@ -1,0 +1,511 @@
+//! Runs the built `portfolio` binary against temporary data directories.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_portfolio");
+const PASSWORD: &str = "a long test password";
+
+/// A directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let path =
+            std::env::temp_dir().join(format!("portfolio-cli-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.0.join("data")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `portfolio --data-dir <dir>/data ARGS`, isolated from the caller's environment.
+fn portfolio(dir: &TempDir, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.arg("--data-dir").arg(dir.data_dir()).args(args);
+    for var in [
+        "PORTFOLIO_DATABASE_URL",
+        "PORTFOLIO_DATA_DIR",
+        "PORTFOLIO_LOG_FORMAT",
+        "PORTFOLIO_LISTEN",
+        "PORTFOLIO_SECURE_COOKIES",
+        "PORTFOLIO_PASSWORD",
+        "PORTFOLIO_DEMO_PASSWORD",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("RUST_LOG", "warn").stdin(Stdio::null());
+    command
+}
+
+fn output(command: &mut Command) -> Output {
+    command.output().expect("run portfolio")
+}
+
+/// Runs the command, asserts it succeeded, and returns its stdout.
+fn success(command: &mut Command) -> String {
+    let out = output(command);
+    assert!(
+        out.status.success(),
+        "{command:?} failed with {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Generates an organisation of `projects` projects.
+fn generate(dir: &TempDir, slug: &str, projects: usize) -> String {
+    success(
+        portfolio(
+            dir,
+            &[
+                "generate",
+                "--org",
+                slug,
+                "--name",
+                "Test Council",
+                "--projects",
+                &projects.to_string(),
+                "--seed",
+                "7",
+            ],
+        )
+        .env("PORTFOLIO_PASSWORD", PASSWORD),
+    )
+}
+
+#[test]
+fn migrate_creates_the_database_in_the_data_dir() {
+    let dir = TempDir::new();
+    let stdout = success(&mut portfolio(&dir, &["migrate"]));
+    assert!(stdout.contains("up to date"), "{stdout}");
+    assert!(dir.data_dir().join("portfolio.sqlite").is_file());
+    // Running it again is harmless.
+    success(&mut portfolio(&dir, &["migrate"]));
+}
+
+#[test]
+fn a_bad_email_is_reported_by_field_with_exit_code_1() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 1);
+    let out = output(
+        portfolio(
+            &dir,
+            &[
+                "user",
+                "add",
+                "--org",
+                "test",
+                "--email",
+                "not-an-email",
+                "--name",
+                "Jo",
+                "--role",
+                "editor",
+            ],
+        )
+        .env("PORTFOLIO_PASSWORD", PASSWORD),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: email: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn users_are_added_with_a_password_from_stdin_and_can_be_disabled() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 1);
+    let mut child = portfolio(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--org",
+            "test",
+            "--email",
+            "Jo@Example.org",
+            "--name",
+            "Jo Bloggs",
+            "--role",
+            "viewer",
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("write password");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let list = success(&mut portfolio(&dir, &["user", "list", "--org", "test"]));
+    assert!(list.contains("jo@example.org"), "{list}");
+    assert!(list.contains("admin@test.example"), "{list}");
+
+    success(&mut portfolio(
+        &dir,
+        &["user", "disable", "--email", "jo@example.org"],
+    ));
+    let list = success(&mut portfolio(&dir, &["user", "list", "--org", "test"]));
+    assert!(list
+        .lines()
+        .any(|l| l.contains("jo@example.org") && l.contains("disabled")));
+    success(&mut portfolio(
+        &dir,
+        &["user", "enable", "--email", "jo@example.org"],
+    ));
+
+    // A short password is refused, naming the field.
+    let out = output(
+        portfolio(&dir, &["user", "set-password", "--email", "jo@example.org"])
+            .env("PORTFOLIO_PASSWORD", "short"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error: password: "));
+}
+
+#[test]
+fn generated_projects_export_as_csv_and_json() {
+    let dir = TempDir::new();
+    let stdout = generate(&dir, "test", 30);
+    assert!(stdout.contains("Generated 30 projects"), "{stdout}");
+
+    let orgs = success(&mut portfolio(&dir, &["organisation", "list"]));
+    assert!(
+        orgs.contains("test") && orgs.contains("Test Council"),
+        "{orgs}"
+    );
+
+    let csv_text = success(&mut portfolio(&dir, &["export", "--format", "csv"]));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv_text.as_bytes());
+    let records: Vec<csv::StringRecord> =
+        reader.records().map(|r| r.expect("csv record")).collect();
+    assert_eq!(records.len(), 31, "a header and 30 projects");
+    assert_eq!(&records[0][0], "code");
+    assert_eq!(&records[0][1], "title");
+    assert!(records[1..].iter().all(|r| r[0].starts_with("DP-")));
+
+    let json = success(&mut portfolio(
+        &dir,
+        &["export", "--org", "test", "--format", "json"],
+    ));
+    let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(value.as_array().map(Vec::len), Some(30));
+
+    let file = dir.path().join("register.csv");
+    success(&mut portfolio(
+        &dir,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--output",
+            file.to_str().expect("path"),
+        ],
+    ));
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read export"),
+        csv_text
+    );
+}
+
+#[test]
+fn export_asks_which_organisation_when_there_are_several() {
+    let dir = TempDir::new();
+    generate(&dir, "first", 1);
+    generate(&dir, "second", 1);
+    let out = output(&mut portfolio(&dir, &["export"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--org") && stderr.contains("first") && stderr.contains("second"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn token_create_prints_only_the_token() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 1);
+    let out = output(&mut portfolio(
+        &dir,
+        &[
+            "token",
+            "create",
+            "--user",
+            "admin@test.example",
+            "--name",
+            "Reports",
+        ],
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(lines[0].starts_with("pf_"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not be shown again"));
+}
+
+#[test]
+fn backup_writes_a_database_the_app_can_open() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 30);
+    let copy = dir.path().join("backup.sqlite");
+    let copy_str = copy.to_str().expect("path");
+    success(&mut portfolio(&dir, &["backup", "--output", copy_str]));
+
+    let mut header = [0u8; 16];
+    std::fs::File::open(&copy)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .expect("read backup");
+    assert_eq!(&header, b"SQLite format 3\0");
+
+    let original = success(&mut portfolio(&dir, &["export", "--format", "json"]));
+    let url = format!("sqlite://{copy_str}");
+    let restored = success(&mut portfolio(
+        &dir,
+        &["export", "--format", "json", "--database-url", &url],
+    ));
+    let restored_value: serde_json::Value = serde_json::from_str(&restored).expect("JSON");
+    assert_eq!(restored_value.as_array().map(Vec::len), Some(30));
+    assert_eq!(restored, original);
+
+    // Never overwrites.
+    let out = output(&mut portfolio(&dir, &["backup", "--output", copy_str]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn generate_requires_a_valid_password() {
+    let dir = TempDir::new();
+    let out = output(&mut portfolio(
+        &dir,
+        &[
+            "generate",
+            "--org",
+            "test",
+            "--name",
+            "Test",
+            "--projects",
+            "3",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PORTFOLIO_PASSWORD"));
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = TempDir::new();
+    let commands: &[&[&str]] = &[
+        &[],
+        &["serve"],
+        &["demo"],
+        &["migrate"],
+        &["organisation"],
+        &["organisation", "list"],
+        &["user"],
+        &["user", "add"],
+        &["user", "list"],
+        &["user", "set-password"],
+        &["user", "disable"],
+        &["user", "enable"],
+        &["token"],
+        &["token", "create"],
+        &["export"],
+        &["backup"],
+        &["generate"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let stdout = success(&mut portfolio(&dir, &args));
+        assert!(stdout.contains("Usage: portfolio"), "{command:?}: {stdout}");
+        if !command.is_empty() {
+            assert!(
+                stdout.contains("Example"),
+                "{command:?} has no example: {stdout}"
+            );
+        }
+    }
+}
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(mut command: Command) -> Server {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Server { child, lines }
+    }
+
+    /// The stdout lines up to and including `Listening on http://…`, and the address.
+    fn wait_until_listening(&self) -> (Vec<String>, String) {
+        let mut seen = Vec::new();
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(120))
+                .unwrap_or_else(|_| panic!("no Listening line; saw {seen:?}"));
+            if let Some(address) = line.strip_prefix("Listening on http://") {
+                let address = address.to_string();
+                seen.push(line);
+                return (seen, address);
+            }
+            seen.push(line);
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn get(address: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+#[test]
+fn serve_prints_the_real_address_and_answers() {
+    let dir = TempDir::new();
+    let server = Server::start(portfolio(&dir, &["serve", "--listen", "127.0.0.1:0"]));
+    let (lines, address) = server.wait_until_listening();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(!address.ends_with(":0"), "{address}");
+    let response = get(&address, "/health");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+#[test]
+fn demo_starts_from_a_fresh_database_every_time() {
+    let dir = TempDir::new();
+    let demo_password = "demo password for tests";
+    for _ in 0..2 {
+        let mut command = portfolio(&dir, &["demo", "--listen", "127.0.0.1:0"]);
+        command.env("PORTFOLIO_DEMO_PASSWORD", demo_password);
+        let server = Server::start(command);
+        let (lines, address) = server.wait_until_listening();
+        assert!(
+            lines.contains(&"Demo council: Northmere County Council (76 projects)".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&format!(
+                "Sign in as admin@northmere.example with password: {demo_password}"
+            )),
+            "{lines:?}"
+        );
+        assert!(!lines.iter().any(|l| l.contains("Reusing")), "{lines:?}");
+        assert!(get(&address, "/health").starts_with("HTTP/1.1 200"));
+    }
+    assert!(dir.data_dir().join("demo.sqlite").is_file());
+
+    // A short demo password is refused before anything starts.
+    let out = output(
+        portfolio(&dir, &["demo", "--listen", "127.0.0.1:0"])
+            .env("PORTFOLIO_DEMO_PASSWORD", "short"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PORTFOLIO_DEMO_PASSWORD"));
+}
+
+#[test]
+fn demo_reuses_an_explicit_database_that_already_holds_it() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.data_dir()).expect("data dir");
+    let url = format!(
+        "sqlite://{}",
+        dir.data_dir().join("kept.sqlite").to_str().expect("path")
+    );
+    let first = {
+        let server = Server::start(portfolio(
+            &dir,
+            &["demo", "--listen", "127.0.0.1:0", "--database-url", &url],
+        ));
+        server.wait_until_listening().0
+    };
+    assert!(!first.iter().any(|l| l.contains("Reusing")), "{first:?}");
+    let server = Server::start(portfolio(
+        &dir,
+        &["demo", "--listen", "127.0.0.1:0", "--database-url", &url],
+    ));
+    let (second, _) = server.wait_until_listening();
+    assert!(
+        second
+            .iter()
+            .any(|l| l.starts_with("Reusing the demo council")),
+        "{second:?}"
+    );
+    assert!(
+        second.contains(&"Demo council: Northmere County Council (76 projects)".to_string()),
+        "{second:?}"
+    );
+}

@@ -1,0 +1,151 @@
+//! The OpenAPI document matches the router both ways: every API route is
+//! documented, and every documented path and method is mounted.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::TestApp;
+use serde_json::Value;
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "patch", "options", "head", "trace",
+];
+
+/// (path, method) pairs the document describes.
+fn operations(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in METHODS {
+            if item.get(m).is_some() {
+                out.insert((path.clone(), m.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_document_is_served_and_lists_every_route() {
+    let t = TestApp::start().await;
+    let r = t.get("/api/v1/openapi.json", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
+    let doc = r.json();
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "openapi = {}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "Portfolio API");
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    let ops = operations(&doc);
+    let expected = [
+        ("/api/v1/organisations", "get"),
+        ("/api/v1/departments", "get"),
+        ("/api/v1/themes", "get"),
+        ("/api/v1/projects", "get"),
+        ("/api/v1/projects", "post"),
+        ("/api/v1/projects/{code}", "get"),
+        ("/api/v1/projects/{code}", "put"),
+        ("/api/v1/projects/{code}", "delete"),
+        ("/api/v1/dashboard", "get"),
+        ("/health", "get"),
+        ("/ready", "get"),
+    ];
+    for (path, method) in expected {
+        assert!(
+            ops.contains(&(path.to_string(), method.to_string())),
+            "{method} {path} is not documented; documented: {ops:?}"
+        );
+    }
+    assert_eq!(ops.len(), expected.len(), "undocumented extras? {ops:?}");
+
+    // The library function gives the same document.
+    let served: Value = doc;
+    let built = serde_json::to_value(portfolio_web::openapi_document()).unwrap();
+    assert_eq!(served, built);
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_mounted() {
+    let t = TestApp::start().await;
+    let doc = t.get("/api/v1/openapi.json", None).await.json();
+    let ops = operations(&doc);
+    assert!(!ops.is_empty());
+    for (path, method) in &ops {
+        let uri = path.replace("{code}", "DP-001");
+        assert!(!uri.contains('{'), "unfilled parameter in {path}");
+        let method: Method = method.to_uppercase().parse().unwrap();
+        let mut b = Request::builder()
+            .method(method.clone())
+            .uri(&uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.admin_token));
+        let body = if method == Method::POST || method == Method::PUT {
+            b = b.header(header::CONTENT_TYPE, "application/json");
+            Body::from("{}")
+        } else {
+            Body::empty()
+        };
+        let r = t.call(b.body(body).unwrap()).await;
+        assert_ne!(
+            r.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri} is documented but not allowed"
+        );
+        assert!(
+            !r.status.is_server_error(),
+            "{method} {uri}: {} {}",
+            r.status,
+            r.text()
+        );
+        if r.status == StatusCode::NOT_FOUND {
+            let fallback = serde_json::from_slice::<Value>(&r.body).is_ok_and(|d| {
+                d["type"]
+                    .as_str()
+                    .is_some_and(|k| k.ends_with("/not-found"))
+                    && d["detail"] == "resource not found"
+            });
+            assert!(
+                !fallback,
+                "{method} {uri} is documented but falls through to the 404 fallback"
+            );
+        }
+    }
+    // The probes wrote nothing.
+    assert_eq!(t.total().await, 76);
+    assert_eq!(t.project("DP-001").await.version, 1);
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn the_fallback_is_recognisable() {
+    // The check above relies on this shape for unmounted API paths.
+    let t = TestApp::start().await;
+    let r = t.get("/api/v1/not-a-route", Some(&t.admin_token)).await;
+    let d = r.problem(404, None);
+    assert!(d["type"].as_str().unwrap().ends_with("/not-found"));
+    assert_eq!(d["detail"], "resource not found");
+    // A method a mounted path does not have is 405, not the fallback.
+    let r = t
+        .call(
+            Request::builder()
+                .method(Method::PATCH)
+                .uri("/api/v1/projects/DP-001")
+                .header(header::AUTHORIZATION, format!("Bearer {}", t.admin_token))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    t.finish().await;
+}
