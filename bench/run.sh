@@ -42,6 +42,7 @@ RESULTS=$OUT/results.txt
 : > "$RESULTS"
 
 SERVER_PID=""
+# shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
   if [ -n "$SERVER_PID" ] && [ -d "/proc/$SERVER_PID" ]; then
     kill -TERM "$SERVER_PID" 2> /dev/null || true
@@ -129,7 +130,8 @@ EOF
 
 # Portfolio at one size
 bench_portfolio() {
-  local n=$1 dir="$OUT/portfolio-$n" url token cookie csrf body port i
+  local n=$1
+  local dir="$OUT/portfolio-$n" url token cookie csrf i
   mkdir -p "$dir"
   local data="$dir/data"
   echo "== Portfolio, $n projects (data dir $data)"
@@ -138,7 +140,7 @@ bench_portfolio() {
   token=$(timeout 60 "$BIN" --data-dir "$data" token create --user admin@big.example --name bench | grep -o 'pf_[A-Za-z0-9_-]*' | head -1)
   [ -n "$token" ] || die "no token printed"
 
-  setsid timeout 1800 "$BIN" --data-dir "$data" serve --listen 127.0.0.1:0 > "$dir/serve.log" 2>&1 < /dev/null &
+  timeout 1800 "$BIN" --data-dir "$data" serve --listen 127.0.0.1:0 > "$dir/serve.log" 2>&1 < /dev/null &
   SERVER_PID=$!
   url=""
   for i in $(seq 100); do
@@ -181,7 +183,8 @@ bench_portfolio() {
     wrk_run "$label" "$dir/wrk-$slug.txt" "$@"
     local rss hwm; rss=$(rss_kib "$spid"); hwm=$(hwm_kib "$spid")
     grep -E '^ +(50|99)%|requests in|Requests/sec|Non-2xx|Socket errors|Statuses' "$dir/wrk-$slug.txt" || true
-    local line="RESULT system=portfolio projects=$n endpoint=$slug $(parse_wrk "$dir/wrk-$slug.txt") rss_kib=$rss hwm_kib=$hwm"
+    local line
+    line="RESULT system=portfolio projects=$n endpoint=$slug $(parse_wrk "$dir/wrk-$slug.txt") rss_kib=$rss hwm_kib=$hwm"
     echo "$line" | tee -a "$RESULTS"
   }
   run_one "GET /projects (register page, session cookie)" register \
@@ -191,8 +194,7 @@ bench_portfolio() {
   run_one "POST /api/v1/projects" api_post -s "$dir/post.lua" "$url/api/v1/projects"
 
   # Any non-2xx POST: capture one failing body with curl under the same concurrency
-  if grep -q "endpoint=api_post .*non2xx=[1-9]" "$RESULTS" 2>/dev/null \
-     && grep "projects=$n endpoint=api_post" "$RESULTS" | grep -q "non2xx=[1-9]"; then
+  if grep "projects=$n endpoint=api_post " "$RESULTS" | grep -Eq "non2xx=[1-9]|socket_errors=[1-9]"; then
     echo "-- non-2xx POSTs: capturing failing responses with curl ($CONN parallel, 5 rounds)"
     for round in 1 2 3 4 5; do
       for i in $(seq "$CONN"); do

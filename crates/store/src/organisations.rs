@@ -90,6 +90,42 @@ impl Store {
         organisation_from(&row)
     }
 
+    /// Inserts one row of an organisation's reference data (`INSERT … RETURNING id`)
+    /// and records its creation, in one transaction. `build` makes the record from the new id.
+    async fn insert_reference<'q, T: serde::Serialize>(
+        &self,
+        organisation_id: i64,
+        entity: &'static str,
+        slug: &str,
+        insert: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        actor: &Actor,
+        build: impl FnOnce(i64) -> T,
+    ) -> Result<T> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let row = insert
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| map_unique(e, entity, slug))?;
+        let id: i64 = get(&row, "id")?;
+        let created = build(id);
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(organisation_id),
+                entity,
+                entity_id: id,
+                action: "created",
+                before: None,
+                after: Some(json!(created)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
     pub async fn create_department(
         &self,
         organisation_id: i64,
@@ -97,35 +133,18 @@ impl Store {
         name: &str,
         actor: &Actor,
     ) -> Result<Department> {
-        let _guard = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("INSERT INTO departments (organisation_id, slug, name) VALUES ($1, $2, $3) RETURNING id")
+        let insert = sqlx::query("INSERT INTO departments (organisation_id, slug, name) VALUES ($1, $2, $3) RETURNING id")
             .bind(organisation_id)
             .bind(slug.to_string())
-            .bind(name.to_string())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| map_unique(e, "department", slug))?;
-        let dept = Department {
-            id: get(&row, "id")?,
-            slug: slug.to_string(),
-            name: name.to_string(),
-        };
-        record(
-            &mut tx,
-            AuditRecord {
-                organisation_id: Some(organisation_id),
-                entity: "department",
-                entity_id: dept.id,
-                action: "created",
-                before: None,
-                after: Some(json!(dept)),
-                actor,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(dept)
+            .bind(name.to_string());
+        self.insert_reference(organisation_id, "department", slug, insert, actor, |id| {
+            Department {
+                id,
+                slug: slug.to_string(),
+                name: name.to_string(),
+            }
+        })
+        .await
     }
 
     pub async fn departments(&self, organisation_id: i64) -> Result<Vec<Department>> {
@@ -154,37 +173,18 @@ impl Store {
         description: &str,
         actor: &Actor,
     ) -> Result<Theme> {
-        let _guard = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("INSERT INTO themes (organisation_id, slug, name, description) VALUES ($1, $2, $3, $4) RETURNING id")
+        let insert = sqlx::query("INSERT INTO themes (organisation_id, slug, name, description) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(organisation_id)
             .bind(slug.to_string())
             .bind(name.to_string())
-            .bind(description.to_string())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| map_unique(e, "theme", slug))?;
-        let theme = Theme {
-            id: get(&row, "id")?,
+            .bind(description.to_string());
+        self.insert_reference(organisation_id, "theme", slug, insert, actor, |id| Theme {
+            id,
             slug: slug.to_string(),
             name: name.to_string(),
             description: description.to_string(),
-        };
-        record(
-            &mut tx,
-            AuditRecord {
-                organisation_id: Some(organisation_id),
-                entity: "theme",
-                entity_id: theme.id,
-                action: "created",
-                before: None,
-                after: Some(json!(theme)),
-                actor,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(theme)
+        })
+        .await
     }
 
     pub async fn themes(&self, organisation_id: i64) -> Result<Vec<Theme>> {

@@ -225,6 +225,25 @@ pub async fn new_form(
     .await
 }
 
+/// Runs `save` when the form itself found nothing wrong; otherwise only
+/// validates the draft, so the page lists the form's and the domain's
+/// problems together and nothing is written.
+async fn save_unless_form_errors(
+    state: &AppState,
+    session: &PageSession,
+    draft: &portfolio_domain::ProjectDraft,
+    local: &[(String, String)],
+    save: impl std::future::Future<Output = Result<Project, AppError>>,
+) -> Result<Project, AppError> {
+    if local.is_empty() {
+        return save.await;
+    }
+    match state.app.check_project(session.caller(), draft).await {
+        Ok(()) => Err(AppError::Validation(ValidationErrors::default())),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
     session: PageSession,
@@ -233,14 +252,14 @@ pub async fn create(
     let form = ProjectForm::from_pairs(pairs);
     session.check_csrf(form.get("csrf_token"))?;
     let (draft, local, cost_rows) = form.to_draft();
-    let result = if local.is_empty() {
-        state.app.create_project(session.caller(), &draft).await
-    } else {
-        match state.app.check_project(session.caller(), &draft).await {
-            Ok(()) => Err(AppError::Validation(ValidationErrors::default())),
-            Err(e) => Err(e),
-        }
-    };
+    let result = save_unless_form_errors(
+        &state,
+        &session,
+        &draft,
+        &local,
+        state.app.create_project(session.caller(), &draft),
+    )
+    .await;
     match result {
         Ok(project) => {
             Ok(Redirect::to(&format!("/projects/{}?saved=1", project.code)).into_response())
@@ -338,17 +357,10 @@ pub async fn update(
     let (mut draft, local, cost_rows) = form.to_draft();
     let current = state.app.project(session.caller(), &code).await?;
     draft.code = Some(current.code.clone());
-    let result = if local.is_empty() {
-        state
-            .app
-            .update_project(session.caller(), &current.code, version, &draft)
-            .await
-    } else {
-        match state.app.check_project(session.caller(), &draft).await {
-            Ok(()) => Err(AppError::Validation(ValidationErrors::default())),
-            Err(e) => Err(e),
-        }
-    };
+    let save = state
+        .app
+        .update_project(session.caller(), &current.code, version, &draft);
+    let result = save_unless_form_errors(&state, &session, &draft, &local, save).await;
     match result {
         Ok(project) => {
             Ok(Redirect::to(&format!("/projects/{}?saved=1", project.code)).into_response())
