@@ -6,6 +6,7 @@
 //! requests into these calls and [`AppError`]s into responses.
 
 pub mod auth;
+pub mod cache;
 pub mod demo;
 pub mod error;
 pub mod export;
@@ -54,11 +55,27 @@ impl Caller {
     }
 }
 
+/// An organisation with its departments and themes, as read at one data version.
+#[derive(Debug)]
+pub struct OrganisationReference {
+    pub organisation: Organisation,
+    pub departments: Vec<Department>,
+    pub themes: Vec<Theme>,
+}
+
+/// Reads reused while an organisation's data version is unchanged.
+pub(crate) struct Caches {
+    pub reference: cache::VersionedCache<i64, OrganisationReference>,
+    pub lists: cache::VersionedCache<(i64, portfolio_domain::filter::ProjectFilter), ProjectPage>,
+    pub dashboards: cache::VersionedCache<i64, portfolio_domain::dashboard::Dashboard>,
+}
+
 /// The application: the store and settings, cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
     pub settings: Settings,
+    caches: std::sync::Arc<Caches>,
 }
 
 /// Settings the services need.
@@ -85,23 +102,53 @@ impl App {
     ) -> Result<App> {
         let store = Store::connect(database_url, options).await?;
         store.migrate().await?;
-        Ok(App { store, settings })
+        Ok(App::new(store, settings))
+    }
+
+    /// An app over an already migrated store.
+    pub fn new(store: Store, settings: Settings) -> App {
+        App {
+            store,
+            settings,
+            caches: std::sync::Arc::new(Caches {
+                reference: cache::VersionedCache::new(1_000),
+                lists: cache::VersionedCache::new(1_000),
+                dashboards: cache::VersionedCache::new(1_000),
+            }),
+        }
+    }
+
+    /// The caller's organisation, departments and themes, read once per data version.
+    pub async fn reference(
+        &self,
+        caller: &Caller,
+    ) -> Result<std::sync::Arc<OrganisationReference>> {
+        caller.require(Permission::ReadProgramme)?;
+        let org = caller.organisation_id();
+        let version = self.store.data_version(org).await?;
+        if let Some(hit) = self.caches.reference.get(&org, version) {
+            return Ok(hit);
+        }
+        let fresh = std::sync::Arc::new(OrganisationReference {
+            organisation: self.store.organisation(org).await?,
+            departments: self.store.departments(org).await?,
+            themes: self.store.themes(org).await?,
+        });
+        self.caches.reference.put(org, version, fresh.clone());
+        Ok(fresh)
     }
 
     /// The caller's organisation (a caller sees only their own).
     pub async fn organisation(&self, caller: &Caller) -> Result<Organisation> {
-        caller.require(Permission::ReadProgramme)?;
-        Ok(self.store.organisation(caller.organisation_id()).await?)
+        Ok(self.reference(caller).await?.organisation.clone())
     }
 
     pub async fn departments(&self, caller: &Caller) -> Result<Vec<Department>> {
-        caller.require(Permission::ReadProgramme)?;
-        Ok(self.store.departments(caller.organisation_id()).await?)
+        Ok(self.reference(caller).await?.departments.clone())
     }
 
     pub async fn themes(&self, caller: &Caller) -> Result<Vec<Theme>> {
-        caller.require(Permission::ReadProgramme)?;
-        Ok(self.store.themes(caller.organisation_id()).await?)
+        Ok(self.reference(caller).await?.themes.clone())
     }
 
     /// Whether the database answers.

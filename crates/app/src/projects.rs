@@ -1,5 +1,7 @@
 //! Project services: list, read, create, update, withdraw, history, dashboard.
 
+use std::sync::Arc;
+
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::filter::ProjectQuery;
 use portfolio_domain::project::Reference;
@@ -10,12 +12,10 @@ use crate::{App, AppError, Caller, Result};
 
 impl App {
     async fn validate_draft(&self, caller: &Caller, draft: &ProjectDraft) -> Result<ProjectInput> {
-        let org = caller.organisation_id();
-        let departments = self.store.departments(org).await?;
-        let themes = self.store.themes(org).await?;
+        let reference = self.reference(caller).await?;
         Ok(draft.validate(&Reference {
-            departments: &departments,
-            themes: &themes,
+            departments: &reference.departments,
+            themes: &reference.themes,
         })?)
     }
 
@@ -25,18 +25,24 @@ impl App {
         self.validate_draft(caller, draft).await.map(|_| ())
     }
 
+    /// A page of the register; reused while the organisation's data is unchanged.
     pub async fn list_projects(
         &self,
         caller: &Caller,
         query: &ProjectQuery,
         default_per_page: u32,
-    ) -> Result<ProjectPage> {
+    ) -> Result<Arc<ProjectPage>> {
         caller.require(Permission::ReadProgramme)?;
         let filter = query.parse(default_per_page)?;
-        Ok(self
-            .store
-            .list_projects(caller.organisation_id(), &filter)
-            .await?)
+        let org = caller.organisation_id();
+        let version = self.store.data_version(org).await?;
+        let key = (org, filter);
+        if let Some(hit) = self.caches.lists.get(&key, version) {
+            return Ok(hit);
+        }
+        let page = Arc::new(self.store.list_projects(org, &key.1).await?);
+        self.caches.lists.put(key, version, page.clone());
+        Ok(page)
     }
 
     pub async fn project(&self, caller: &Caller, code: &str) -> Result<Project> {
@@ -50,7 +56,7 @@ impl App {
     pub async fn create_project(&self, caller: &Caller, draft: &ProjectDraft) -> Result<Project> {
         caller.require(Permission::EditProjects)?;
         let input = self.validate_draft(caller, draft).await?;
-        let org = self.store.organisation(caller.organisation_id()).await?;
+        let org = &self.reference(caller).await?.organisation;
         Ok(self
             .store
             .create_project(org.id, &org.project_code_prefix, &input, &caller.actor())
@@ -132,13 +138,18 @@ impl App {
     }
 
     /// Dashboard counts for the caller's organisation, checked to add up.
-    pub async fn dashboard(&self, caller: &Caller) -> Result<Dashboard> {
-        caller.require(Permission::ReadProgramme)?;
+    pub async fn dashboard(&self, caller: &Caller) -> Result<Arc<Dashboard>> {
+        let reference = self.reference(caller).await?;
         let org = caller.organisation_id();
+        let version = self.store.data_version(org).await?;
+        if let Some(hit) = self.caches.dashboards.get(&org, version) {
+            return Ok(hit);
+        }
         let counts = self.store.project_counts(org).await?;
-        let departments = self.store.departments(org).await?;
-        let themes = self.store.themes(org).await?;
-        Dashboard::assemble(&counts, &departments, &themes)
-            .map_err(|e| AppError::Internal(portfolio_store::StoreError::Corrupt(e)))
+        let dashboard = Dashboard::assemble(&counts, &reference.departments, &reference.themes)
+            .map_err(|e| AppError::Internal(portfolio_store::StoreError::Corrupt(e)))?;
+        let dashboard = Arc::new(dashboard);
+        self.caches.dashboards.put(org, version, dashboard.clone());
+        Ok(dashboard)
     }
 }

@@ -12,7 +12,7 @@ use crate::text::clean;
 
 pub const MAX_PER_PAGE: u32 = 500;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum ProjectSort {
     #[default]
     Code,
@@ -87,7 +87,7 @@ pub struct ProjectQuery {
 }
 
 /// A parsed register query.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProjectFilter {
     pub stage: Option<Stage>,
     pub department: Option<String>,

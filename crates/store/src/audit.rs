@@ -65,7 +65,15 @@ pub(crate) struct AuditRecord<'a> {
     pub actor: &'a Actor,
 }
 
+/// Writes the audit record of a change, inside the change's transaction, and
+/// bumps the organisation's data version so cached reads of it are refreshed.
 pub(crate) async fn record(tx: &mut Transaction<'_, Any>, r: AuditRecord<'_>) -> Result<()> {
+    if let Some(org) = r.organisation_id {
+        sqlx::query("UPDATE organisations SET data_version = data_version + 1 WHERE id = $1")
+            .bind(org)
+            .execute(&mut **tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -116,6 +124,19 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The organisation's data version: it changes with every audited write,
+    /// so a reader can reuse what it read at the same version.
+    pub async fn data_version(&self, organisation_id: i64) -> Result<i64> {
+        let row = sqlx::query("SELECT data_version FROM organisations WHERE id = $1")
+            .bind(organisation_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(crate::StoreError::NotFound {
+                entity: "organisation",
+            })?;
+        get(&row, "data_version")
     }
 
     /// The number of audit records for an organisation (for tests and health pages).

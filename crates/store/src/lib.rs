@@ -94,6 +94,9 @@ pub struct Store {
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Connections kept to an SQLite database at most.
+const SQLITE_MAX_CONNECTIONS: u32 = 4;
+
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -131,8 +134,10 @@ impl Store {
                 } else {
                     format!("{url}?mode=rwc")
                 };
+                // One writer at a time anyway, and reads are CPU-bound: a few
+                // connections serve as well as many and keep less page cache.
                 AnyPoolOptions::new()
-                    .max_connections(options.max_connections)
+                    .max_connections(options.max_connections.min(SQLITE_MAX_CONNECTIONS))
                     .acquire_timeout(options.acquire_timeout)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {

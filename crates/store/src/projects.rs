@@ -218,20 +218,24 @@ impl Store {
         Ok(get::<i64>(&row, "n")? + 1)
     }
 
+    /// Writes a project's themes and costs; `replace` first removes the old ones.
     async fn write_details(
         &self,
         tx: &mut Transaction<'_, Any>,
         project_id: i64,
         input: &ProjectInput,
+        replace: bool,
     ) -> Result<()> {
-        sqlx::query("DELETE FROM project_themes WHERE project_id = $1")
-            .bind(project_id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("DELETE FROM project_costs WHERE project_id = $1")
-            .bind(project_id)
-            .execute(&mut **tx)
-            .await?;
+        if replace {
+            sqlx::query("DELETE FROM project_themes WHERE project_id = $1")
+                .bind(project_id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("DELETE FROM project_costs WHERE project_id = $1")
+                .bind(project_id)
+                .execute(&mut **tx)
+                .await?;
+        }
         for theme_id in &input.theme_ids {
             sqlx::query("INSERT INTO project_themes (project_id, theme_id) VALUES ($1, $2)")
                 .bind(project_id)
@@ -303,7 +307,7 @@ impl Store {
         .await
         .map_err(|e| map_unique(e, "code", code.as_str()))?;
         let id: i64 = get(&row, "id")?;
-        self.write_details(&mut tx, id, input).await?;
+        self.write_details(&mut tx, id, input, false).await?;
         let project = self
             .project_in_tx(&mut tx, organisation_id, code.as_str())
             .await?
@@ -390,7 +394,7 @@ impl Store {
                 current: Box::new(current),
             });
         }
-        self.write_details(&mut tx, before.id, input).await?;
+        self.write_details(&mut tx, before.id, input, true).await?;
         let after = self
             .project_in_tx(&mut tx, organisation_id, code)
             .await?

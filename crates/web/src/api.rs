@@ -233,18 +233,28 @@ async fn list_projects(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Query(query): Query<ProjectQuery>,
-) -> Result<Json<ProjectList>, ApiError> {
+) -> Result<Response, ApiError> {
     let filter = query.parse(DEFAULT_LIMIT).map_err(AppError::Validation)?;
     let page = state
         .app
         .list_projects(&caller, &query, DEFAULT_LIMIT)
         .await?;
-    Ok(Json(ProjectList {
-        projects: page.projects,
+    Ok(Json(ProjectListView {
+        projects: &page.projects,
         total: page.total,
         page: filter.page,
         limit: filter.per_page,
-    }))
+    })
+    .into_response())
+}
+
+/// [`ProjectList`] as sent: borrows the (possibly shared) page instead of copying it.
+#[derive(Serialize)]
+struct ProjectListView<'a> {
+    projects: &'a [Project],
+    total: i64,
+    page: u32,
+    limit: u32,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = ProjectDraft,
@@ -332,8 +342,9 @@ async fn withdraw_project(
 async fn dashboard(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
-) -> Result<Json<Dashboard>, ApiError> {
-    Ok(Json(state.app.dashboard(&caller).await?))
+) -> Result<Response, ApiError> {
+    let dashboard = state.app.dashboard(&caller).await?;
+    Ok(Json(dashboard.as_ref()).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
