@@ -8,6 +8,7 @@
 //! and the web never re-check a rule.
 
 pub mod confidence;
+pub mod consolidate;
 pub mod dashboard;
 pub mod demo;
 pub mod errors;
