@@ -596,15 +596,14 @@ fn candidate_pairs(corpus: &Corpus, settings: &DuplicateSettings) -> (Vec<(u32, 
     let term_hashes: Vec<u64> = corpus.stems.iter().map(|s| mix(fnv1a(s))).collect();
     let common_limit =
         ((settings.common_term_share * corpus.profiles.len() as f64).ceil() as u32).max(2);
-    let distinctive = |ids: &mut dyn Iterator<Item = u32>| -> Vec<u32> {
-        let all: Vec<u32> = ids.collect();
-        let rare: Vec<u32> = all
+    let distinctive = |ids: Vec<u32>| -> Vec<u32> {
+        let rare: Vec<u32> = ids
             .iter()
             .copied()
             .filter(|&t| corpus.entry_counts[t as usize] <= common_limit)
             .collect();
         if rare.is_empty() {
-            all
+            ids
         } else {
             rare
         }
@@ -613,10 +612,13 @@ fn candidate_pairs(corpus: &Corpus, settings: &DuplicateSettings) -> (Vec<(u32, 
     // (bucket key, entry) for every band of every entry; sorting groups the buckets.
     let mut memberships: Vec<(u64, u32)> = Vec::with_capacity(corpus.profiles.len() * bands * 2);
     for (index, profile) in corpus.profiles.iter().enumerate() {
-        let mut tables = vec![(0u64, distinctive(&mut profile.title_ids.iter().copied()))];
+        let mut tables = vec![(0u64, distinctive(profile.title_ids.clone()))];
         // Without a summary the second table would repeat the first.
         if !profile.summary.is_empty() {
-            tables.push((1, distinctive(&mut profile.weights.iter().map(|(t, _)| *t))));
+            tables.push((
+                1,
+                distinctive(profile.weights.iter().map(|(t, _)| *t).collect()),
+            ));
         }
         for (table, set) in tables {
             if set.is_empty() {

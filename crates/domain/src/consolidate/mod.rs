@@ -29,3 +29,80 @@ pub mod duplicates;
 pub mod matching;
 pub mod money;
 mod normalise;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever a spreadsheet holds, reading it gives a value or a reason, never a panic.
+    #[test]
+    fn odd_cells_give_reasons_not_panics() {
+        let odd = [
+            "",
+            " ",
+            "£",
+            "££",
+            "(",
+            ")",
+            "()",
+            "-",
+            "--",
+            "k",
+            "m",
+            ".",
+            ",",
+            "1,",
+            ",1",
+            "1..2",
+            "£.5m",
+            "0.000001k",
+            "99999999999999999999999999",
+            "1e400",
+            "NaN",
+            "∞",
+            "١٢٣",
+            "🙂",
+            "Q",
+            "Q0 2022/23",
+            "Q9",
+            "2022/23 Q",
+            "//",
+            "1//2021",
+            "0/0/0",
+            "31/12/99999",
+            "Feb 30 2021",
+            "30 Feb",
+            "T12:00",
+            "2021-13-45T25:61",
+            "44287.5.5",
+            "00000",
+            "Health &",
+            "&",
+            "#",
+            "A/",
+            "/G",
+            "é",
+            "Ünïcödé Dëpärtmënt",
+        ];
+        let options = [("a", "Amber"), ("g", "Green")];
+        for cell in odd {
+            let _ = money::parse_money(cell, money::MoneyUnit::Thousands);
+            let _ = dates::parse_date(cell, 4);
+            let _ = matching::match_option(cell, &options);
+        }
+        let _ = columns::ColumnMapping::propose(&odd);
+        for number in [
+            f64::NAN,
+            f64::INFINITY,
+            -0.0,
+            0.0,
+            1e-300,
+            f64::MAX,
+            59.999,
+            60.5,
+        ] {
+            let _ = money::money_from_number(number, money::MoneyUnit::Millions);
+            let _ = dates::date_from_excel_serial(number);
+        }
+    }
+}
