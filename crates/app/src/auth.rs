@@ -145,7 +145,10 @@ impl App {
             .session(&secret_hash(session_id))
             .await?
             .map(|s| ActiveSession {
-                caller: Caller { user: s.user },
+                caller: Caller {
+                    user: s.user,
+                    data_version: s.data_version,
+                },
                 csrf_token: s.csrf_token,
             }))
     }
@@ -160,7 +163,10 @@ impl App {
             return Err(AppError::Unauthenticated);
         }
         match self.store.user_by_token(&secret_hash(token)).await? {
-            Some(user) => Ok(Caller { user }),
+            Some(signed_in) => Ok(Caller {
+                user: signed_in.user,
+                data_version: signed_in.data_version,
+            }),
             None => Err(AppError::Unauthenticated),
         }
     }

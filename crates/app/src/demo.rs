@@ -3,9 +3,12 @@
 use portfolio_domain::demo;
 use portfolio_domain::project::Reference;
 use portfolio_domain::{Role, ValidationErrors};
-use portfolio_store::Actor;
+use portfolio_store::{Actor, NewProject};
 
 use crate::{App, AppError, Result};
+
+/// Projects written per transaction when seeding.
+const SEED_BATCH: usize = 1_000;
 
 /// What `seed_demo` made.
 #[derive(Debug, Clone)]
@@ -49,10 +52,17 @@ impl App {
             departments: &departments,
             themes: &themes,
         };
-        for draft in drafts {
-            let input = draft.validate(&reference).map_err(AppError::Validation)?;
+        let inputs = drafts
+            .iter()
+            .map(|draft| draft.validate(&reference).map_err(AppError::Validation))
+            .collect::<Result<Vec<_>>>()?;
+        for chunk in inputs.chunks(SEED_BATCH) {
+            let items: Vec<NewProject<'_>> = chunk
+                .iter()
+                .map(|input| NewProject { input, actor })
+                .collect();
             self.store
-                .create_project(org.id, demo::CODE_PREFIX, &input, actor)
+                .create_projects(org.id, demo::CODE_PREFIX, &items)
                 .await?;
         }
         Ok(drafts.len())

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod demo;
 pub mod error;
 pub mod export;
+mod group_commit;
 pub mod projects;
 pub mod users;
 
@@ -28,6 +29,10 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
+    /// The organisation's data version, read in the same query that identified
+    /// the caller. Reads in this request reuse what was cached at this version
+    /// (or newer), so a request costs one round trip when nothing changed.
+    pub data_version: i64,
 }
 
 impl Caller {
@@ -76,6 +81,7 @@ pub struct App {
     pub store: Store,
     pub settings: Settings,
     caches: std::sync::Arc<Caches>,
+    group_commit: std::sync::Arc<group_commit::GroupCommit>,
 }
 
 /// Settings the services need.
@@ -115,6 +121,7 @@ impl App {
                 lists: cache::VersionedCache::new(1_000),
                 dashboards: cache::VersionedCache::new(1_000),
             }),
+            group_commit: Default::default(),
         }
     }
 
@@ -125,7 +132,7 @@ impl App {
     ) -> Result<std::sync::Arc<OrganisationReference>> {
         caller.require(Permission::ReadProgramme)?;
         let org = caller.organisation_id();
-        let version = self.store.data_version(org).await?;
+        let version = caller.data_version;
         if let Some(hit) = self.caches.reference.get(&org, version) {
             return Ok(hit);
         }

@@ -8,15 +8,22 @@ use portfolio_domain::project::Reference;
 use portfolio_domain::{Permission, Project, ProjectDraft, ProjectInput, Stage, ValidationErrors};
 use portfolio_store::{AuditEntry, ProjectPage};
 
-use crate::{App, AppError, Caller, Result};
+use crate::{App, AppError, Caller, OrganisationReference, Result};
+
+fn validate_against(
+    reference: &OrganisationReference,
+    draft: &ProjectDraft,
+) -> Result<ProjectInput> {
+    Ok(draft.validate(&Reference {
+        departments: &reference.departments,
+        themes: &reference.themes,
+    })?)
+}
 
 impl App {
     async fn validate_draft(&self, caller: &Caller, draft: &ProjectDraft) -> Result<ProjectInput> {
         let reference = self.reference(caller).await?;
-        Ok(draft.validate(&Reference {
-            departments: &reference.departments,
-            themes: &reference.themes,
-        })?)
+        validate_against(&reference, draft)
     }
 
     /// Validates a draft without writing it (for forms with other errors to show too).
@@ -35,7 +42,7 @@ impl App {
         caller.require(Permission::ReadProgramme)?;
         let filter = query.parse(default_per_page)?;
         let org = caller.organisation_id();
-        let version = self.store.data_version(org).await?;
+        let version = caller.data_version;
         let key = (org, filter);
         if let Some(hit) = self.caches.lists.get(&key, version) {
             return Ok(hit);
@@ -55,11 +62,18 @@ impl App {
 
     pub async fn create_project(&self, caller: &Caller, draft: &ProjectDraft) -> Result<Project> {
         caller.require(Permission::EditProjects)?;
-        let input = self.validate_draft(caller, draft).await?;
-        let org = &self.reference(caller).await?.organisation;
+        let reference = self.reference(caller).await?;
+        let input = validate_against(&reference, draft)?;
+        let org = &reference.organisation;
         Ok(self
-            .store
-            .create_project(org.id, &org.project_code_prefix, &input, &caller.actor())
+            .group_commit
+            .create_project(
+                &self.store,
+                org.id,
+                &org.project_code_prefix,
+                input,
+                caller.actor(),
+            )
             .await?)
     }
 
@@ -141,7 +155,7 @@ impl App {
     pub async fn dashboard(&self, caller: &Caller) -> Result<Arc<Dashboard>> {
         let reference = self.reference(caller).await?;
         let org = caller.organisation_id();
-        let version = self.store.data_version(org).await?;
+        let version = caller.data_version;
         if let Some(hit) = self.caches.dashboards.get(&org, version) {
             return Ok(hit);
         }

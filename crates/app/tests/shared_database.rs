@@ -1,5 +1,6 @@
 //! Two app instances on one database (as behind a load balancer): a change
-//! made through one is seen at once through the other, cached reads included.
+//! made through one is seen by the next request through the other, cached
+//! reads included.
 
 use portfolio_app::{Actor, App, Caller, ConnectOptions, Settings};
 use portfolio_domain::filter::ProjectQuery;
@@ -49,6 +50,10 @@ async fn a_write_through_one_instance_is_read_through_another() {
     };
     let created = first.create_project(&caller, &draft).await.unwrap();
     assert_eq!(created.code, "DP-077");
+
+    // The next request through the second instance identifies its caller
+    // afresh, and with it reads the organisation's data version.
+    let caller: Caller = second.token_caller(&token).await.unwrap();
 
     assert_eq!(
         second.dashboard(&caller).await.unwrap().total,

@@ -148,8 +148,10 @@ pub struct ProjectInput {
     pub code: Option<ProjectCode>,
     pub title: String,
     pub summary: String,
-    pub department_id: i64,
-    pub theme_ids: Vec<i64>,
+    /// The department, resolved against the organisation's own.
+    pub department: NamedRef,
+    /// The themes, resolved, without repeats, in name order (as a stored project lists them).
+    pub themes: Vec<NamedRef>,
     pub stage: Stage,
     pub phase: Option<GovUkPhase>,
     pub sponsor: String,
@@ -190,7 +192,7 @@ impl ProjectDraft {
         let code = optional(&self.code).and_then(|c| errors.check("code", ProjectCode::parse(c)));
         let title = errors.check("title", clean(&self.title, MAX_TITLE, true, false));
         let summary = errors.check("summary", clean(&self.summary, MAX_SUMMARY, false, true));
-        let department_id = {
+        let department = {
             let wanted = self.department.trim();
             if wanted.is_empty() {
                 errors.push("department", "choose a department");
@@ -206,10 +208,14 @@ impl ProjectDraft {
                         format!("'{wanted}' is not a department of this organisation"),
                     );
                 }
-                found.map(|d| d.id)
+                found.map(|d| NamedRef {
+                    id: d.id,
+                    slug: d.slug.clone(),
+                    name: d.name.clone(),
+                })
             }
         };
-        let mut theme_ids = BTreeSet::new();
+        let mut themes: Vec<NamedRef> = Vec::new();
         for (i, slug) in self.themes.iter().enumerate() {
             let slug = slug.trim();
             match reference
@@ -218,7 +224,13 @@ impl ProjectDraft {
                 .find(|t| t.slug == slug || t.id.to_string() == slug)
             {
                 Some(t) => {
-                    theme_ids.insert(t.id);
+                    if !themes.iter().any(|seen| seen.id == t.id) {
+                        themes.push(NamedRef {
+                            id: t.id,
+                            slug: t.slug.clone(),
+                            name: t.name.clone(),
+                        });
+                    }
                 }
                 None => errors.push(
                     format!("themes[{i}]"),
@@ -303,11 +315,12 @@ impl ProjectDraft {
             return Err(errors);
         }
         // Every Option below is Some: a None was recorded in `errors`.
-        match (title, summary, department_id, stage, sponsor, manager) {
+        themes.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        match (title, summary, department, stage, sponsor, manager) {
             (
                 Some(title),
                 Some(summary),
-                Some(department_id),
+                Some(department),
                 Some(stage),
                 Some(sponsor),
                 Some(manager),
@@ -315,8 +328,8 @@ impl ProjectDraft {
                 code,
                 title,
                 summary,
-                department_id,
-                theme_ids: theme_ids.into_iter().collect(),
+                department,
+                themes,
                 stage,
                 phase: phase.flatten(),
                 sponsor,
@@ -333,7 +346,44 @@ impl ProjectDraft {
     }
 }
 
+/// What the store assigns to a project: identity, code, version and times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub code: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 impl ProjectInput {
+    /// The project this input describes once stored, so a write need not read back what it wrote.
+    pub fn to_project(&self, stored: Stored) -> Project {
+        Project {
+            id: stored.id,
+            organisation_id: stored.organisation_id,
+            code: stored.code,
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            department: self.department.clone(),
+            themes: self.themes.clone(),
+            stage: self.stage,
+            phase: self.phase,
+            sponsor: self.sponsor.clone(),
+            manager: self.manager.clone(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+            costs: self.costs.clone(),
+            confidence: self.confidence,
+            tags: self.tags.clone(),
+            published: self.published,
+            version: stored.version,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+        }
+    }
+
     /// Rules for changing an existing project: the code stays, the stage move is allowed.
     pub fn check_update(&self, current: &Project) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::default();
@@ -473,8 +523,12 @@ mod tests {
             })
             .unwrap();
         assert_eq!(input.code.unwrap().as_str(), "DP-042");
-        assert_eq!(input.department_id, 1);
-        assert_eq!(input.theme_ids, vec![7]);
+        assert_eq!(input.department.id, 1);
+        assert_eq!(input.department.slug, "health-and-care");
+        assert_eq!(
+            input.themes.iter().map(|t| t.id).collect::<Vec<_>>(),
+            vec![7]
+        );
         assert_eq!(input.confidence, Some(DeliveryConfidence::AmberGreen));
         assert_eq!(input.tags, vec!["teams".to_string()]);
         assert_eq!(input.costs[0].capital_pence.pence(), 10_000_000);

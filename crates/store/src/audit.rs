@@ -69,27 +69,58 @@ pub(crate) struct AuditRecord<'a> {
 /// bumps the organisation's data version so cached reads of it are refreshed.
 pub(crate) async fn record(tx: &mut Transaction<'_, Any>, r: AuditRecord<'_>) -> Result<()> {
     if let Some(org) = r.organisation_id {
-        sqlx::query("UPDATE organisations SET data_version = data_version + 1 WHERE id = $1")
-            .bind(org)
-            .execute(&mut **tx)
-            .await?;
+        bump_data_version(tx, org).await?;
     }
-    sqlx::query(
-        "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(r.organisation_id)
-    .bind(r.actor.user_id)
-    .bind(r.actor.label.clone())
-    .bind(now_text())
-    .bind(r.entity)
-    .bind(r.entity_id)
-    .bind(r.action)
-    .bind(r.before.map(|v| v.to_string()))
-    .bind(r.after.map(|v| v.to_string()))
-    .execute(&mut **tx)
-    .await?;
+    insert_audit(tx, vec![r]).await
+}
+
+/// Marks an organisation's data as changed. A write that calls this itself
+/// (to take the organisation's row lock first) then uses [`insert_audit`].
+pub(crate) async fn bump_data_version(
+    tx: &mut Transaction<'_, Any>,
+    organisation_id: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE organisations SET data_version = data_version + 1 WHERE id = $1")
+        .bind(organisation_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
+}
+
+/// Writes audit records alone (one statement for many); the caller has
+/// bumped the data version in the same transaction.
+pub(crate) async fn insert_audit(
+    tx: &mut Transaction<'_, Any>,
+    records: Vec<AuditRecord<'_>>,
+) -> Result<()> {
+    let at = now_text();
+    let rows: Vec<(AuditRecord<'_>, Option<String>, Option<String>)> = records
+        .into_iter()
+        .map(|mut r| {
+            let before = r.before.take().map(|v| v.to_string());
+            let after = r.after.take().map(|v| v.to_string());
+            (r, before, after)
+        })
+        .collect();
+    crate::projects::insert_rows(
+        tx,
+        "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json)",
+        9,
+        &rows,
+        500,
+        |q, (r, before, after)| {
+            q.bind(r.organisation_id)
+                .bind(r.actor.user_id)
+                .bind(r.actor.label.clone())
+                .bind(at.clone())
+                .bind(r.entity)
+                .bind(r.entity_id)
+                .bind(r.action)
+                .bind(before.clone())
+                .bind(after.clone())
+        },
+    )
+    .await
 }
 
 impl Store {

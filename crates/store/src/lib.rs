@@ -30,8 +30,8 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use audit::AuditEntry;
-pub use projects::ProjectPage;
-pub use users::{SessionRecord, TokenRecord, UserWithHash};
+pub use projects::{NewProject, ProjectPage};
+pub use users::{SessionRecord, SignedIn, TokenRecord, UserWithHash};
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +75,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("the database holds a value this version cannot read: {0}")]
     Corrupt(String),
+    /// The task writing this change stopped before it finished (the server is
+    /// shutting down); its transaction was rolled back.
+    #[error("the write was interrupted before it finished; nothing was saved")]
+    Interrupted,
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -217,6 +221,13 @@ impl Store {
 /// The current time as stored: RFC 3339, UTC, microseconds.
 pub(crate) fn now_text() -> String {
     format_time(Utc::now())
+}
+
+/// A time as it reads back from the store: stored text keeps microseconds,
+/// so a record built in memory equals the one read back.
+pub(crate) fn stored_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
 }
 
 pub(crate) fn format_time(t: DateTime<Utc>) -> String {

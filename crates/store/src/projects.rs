@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use chrono::Utc;
 use portfolio_domain::dashboard::GroupedCounts;
 use portfolio_domain::filter::{ProjectFilter, ProjectSort};
 use portfolio_domain::project::NamedRef;
+use portfolio_domain::project::Stored;
 use portfolio_domain::{
     CostLine, DeliveryConfidence, FinancialYear, GovUkPhase, Money, Project, ProjectCode,
     ProjectInput, Stage,
@@ -14,9 +16,10 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
-use crate::audit::{record, AuditRecord};
+use crate::audit::{bump_data_version, insert_audit, record, AuditRecord};
 use crate::{
-    get, map_unique, now_text, parse_stored, parse_time, Actor, Result, Store, StoreError,
+    format_time, get, map_unique, parse_stored, parse_time, stored_time, Actor, Result, Store,
+    StoreError,
 };
 
 /// One page of a register list.
@@ -116,6 +119,91 @@ fn project_from(row: &AnyRow) -> Result<Project> {
         created_at: parse_time(&get::<String>(row, "created_at")?)?,
         updated_at: parse_time(&get::<String>(row, "updated_at")?)?,
     })
+}
+
+/// Rows of a multi-row INSERT into projects (18 parameters each, well under
+/// both databases' limits on parameters per statement).
+const PROJECT_ROWS_PER_INSERT: usize = 500;
+/// Rows of a multi-row INSERT into the smaller tables.
+const DETAIL_ROWS_PER_INSERT: usize = 1_000;
+/// Codes looked up at once when checking that asked-for codes are free.
+const CODES_PER_LOOKUP: usize = 1_000;
+
+/// A project to create, and who creates it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewProject<'a> {
+    pub input: &'a ProjectInput,
+    pub actor: &'a Actor,
+}
+
+/// Runs a multi-row INSERT of `rows`, `per_row` parameters each, in chunks;
+/// `bind` adds one row's parameters.
+pub(crate) async fn insert_rows<T>(
+    tx: &mut Transaction<'_, Any>,
+    head: &str,
+    per_row: usize,
+    rows: &[T],
+    chunk: usize,
+    bind: impl for<'q> Fn(
+        sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        &T,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<()> {
+    for part in rows.chunks(chunk) {
+        let values: Vec<String> = (0..part.len())
+            .map(|i| {
+                let params: Vec<String> = (1..=per_row)
+                    .map(|k| format!("${}", i * per_row + k))
+                    .collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!("{head} VALUES {}", values.join(", "));
+        let mut q = sqlx::query(&sql);
+        for row in part {
+            q = bind(q, row);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Writes the themes and costs of freshly written projects (a few statements for any number).
+async fn write_details(
+    tx: &mut Transaction<'_, Any>,
+    projects: &[(i64, &ProjectInput)],
+) -> Result<()> {
+    let themes: Vec<(i64, i64)> = projects
+        .iter()
+        .flat_map(|(id, input)| input.themes.iter().map(move |t| (*id, t.id)))
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO project_themes (project_id, theme_id)",
+        2,
+        &themes,
+        DETAIL_ROWS_PER_INSERT,
+        |q, (project, theme)| q.bind(*project).bind(*theme),
+    )
+    .await?;
+    let costs: Vec<(i64, &CostLine)> = projects
+        .iter()
+        .flat_map(|(id, input)| input.costs.iter().map(move |c| (*id, c)))
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO project_costs (project_id, financial_year, capital_pence, revenue_pence)",
+        4,
+        &costs,
+        DETAIL_ROWS_PER_INSERT,
+        |q, (project, c)| {
+            q.bind(*project)
+                .bind(i64::from(c.year.start_year()))
+                .bind(c.capital_pence.pence())
+                .bind(c.revenue_pence.pence())
+        },
+    )
+    .await
 }
 
 impl Store {
@@ -218,43 +306,6 @@ impl Store {
         Ok(get::<i64>(&row, "n")? + 1)
     }
 
-    /// Writes a project's themes and costs; `replace` first removes the old ones.
-    async fn write_details(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        project_id: i64,
-        input: &ProjectInput,
-        replace: bool,
-    ) -> Result<()> {
-        if replace {
-            sqlx::query("DELETE FROM project_themes WHERE project_id = $1")
-                .bind(project_id)
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query("DELETE FROM project_costs WHERE project_id = $1")
-                .bind(project_id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        for theme_id in &input.theme_ids {
-            sqlx::query("INSERT INTO project_themes (project_id, theme_id) VALUES ($1, $2)")
-                .bind(project_id)
-                .bind(*theme_id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        for c in &input.costs {
-            sqlx::query("INSERT INTO project_costs (project_id, financial_year, capital_pence, revenue_pence) VALUES ($1, $2, $3, $4)")
-                .bind(project_id)
-                .bind(i64::from(c.year.start_year()))
-                .bind(c.capital_pence.pence())
-                .bind(c.revenue_pence.pence())
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Creates a project; gives it the next free code when it has none.
     pub async fn create_project(
         &self,
@@ -263,70 +314,190 @@ impl Store {
         input: &ProjectInput,
         actor: &Actor,
     ) -> Result<Project> {
+        let mut created = self
+            .create_projects(organisation_id, code_prefix, &[NewProject { input, actor }])
+            .await?;
+        created
+            .pop()
+            .ok_or(StoreError::NotFound { entity: "project" })
+    }
+
+    /// Creates several projects of one organisation in one transaction, each
+    /// with its own audit record: all are written or none is. Projects without
+    /// a code get the next free numbers, in order. A few multi-row statements
+    /// serve the whole batch, so a thousand projects cost little more than one.
+    pub async fn create_projects(
+        &self,
+        organisation_id: i64,
+        code_prefix: &str,
+        items: &[NewProject<'_>],
+    ) -> Result<Vec<Project>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
         let _guard = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        // Creates in one organisation queue here (a row lock on PostgreSQL; SQLite
-        // already has one writer), so two at once cannot both take the next code.
-        sqlx::query("UPDATE organisations SET version = version WHERE id = $1")
-            .bind(organisation_id)
-            .execute(&mut *tx)
+        // Bumping the data version first takes the organisation's row lock on
+        // PostgreSQL (SQLite already has one writer), so two batches at once
+        // cannot both take the same codes.
+        bump_data_version(&mut tx, organisation_id).await?;
+        let codes = self
+            .assign_codes(&mut tx, organisation_id, code_prefix, items)
             .await?;
-        let code = match &input.code {
-            Some(c) => c.clone(),
-            None => {
-                let n = self.next_code_number(&mut tx, organisation_id).await?;
-                ProjectCode::numbered(code_prefix, n as u32).map_err(StoreError::Corrupt)?
+        let now = Utc::now();
+        let now_stored = format_time(now);
+
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(items.len());
+        for (chunk_items, chunk_codes) in items
+            .chunks(PROJECT_ROWS_PER_INSERT)
+            .zip(codes.chunks(PROJECT_ROWS_PER_INSERT))
+        {
+            let rows: Vec<String> = (0..chunk_items.len())
+                .map(|i| {
+                    let b = i * 18;
+                    let params: Vec<String> = (1..=18).map(|k| format!("${}", b + k)).collect();
+                    format!("({}, 1, ${}, ${})", params[..17].join(", "), b + 18, b + 18)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO projects (organisation_id, code, code_number, title, summary, department_id, stage, phase, sponsor, manager, \
+                 start_date, end_date, confidence, tags, published, total_cost_pence, search_text, version, created_at, updated_at) \
+                 VALUES {} RETURNING id, code",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (item, code) in chunk_items.iter().zip(chunk_codes) {
+                let input = item.input;
+                q = q
+                    .bind(organisation_id)
+                    .bind(code.as_str().to_string())
+                    .bind(i64::from(code.number()))
+                    .bind(input.title.clone())
+                    .bind(input.summary.clone())
+                    .bind(input.department.id)
+                    .bind(input.stage.as_str())
+                    .bind(input.phase.map(|p| p.as_str()))
+                    .bind(input.sponsor.clone())
+                    .bind(input.manager.clone())
+                    .bind(input.start_date.map(|d| d.to_string()))
+                    .bind(input.end_date.map(|d| d.to_string()))
+                    .bind(input.confidence.map(|c| c.as_str()))
+                    .bind(json!(input.tags).to_string())
+                    .bind(i64::from(input.published))
+                    .bind(total_cost(&input.costs))
+                    .bind(search_text(input, code.as_str()))
+                    .bind(now_stored.clone());
             }
-        };
-        let now = now_text();
-        let row = sqlx::query(
-            "INSERT INTO projects (organisation_id, code, code_number, title, summary, department_id, stage, phase, sponsor, manager, \
-             start_date, end_date, confidence, tags, published, total_cost_pence, search_text, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $19) RETURNING id",
-        )
-        .bind(organisation_id)
-        .bind(code.as_str().to_string())
-        .bind(i64::from(code.number()))
-        .bind(input.title.clone())
-        .bind(input.summary.clone())
-        .bind(input.department_id)
-        .bind(input.stage.as_str())
-        .bind(input.phase.map(|p| p.as_str()))
-        .bind(input.sponsor.clone())
-        .bind(input.manager.clone())
-        .bind(input.start_date.map(|d| d.to_string()))
-        .bind(input.end_date.map(|d| d.to_string()))
-        .bind(input.confidence.map(|c| c.as_str()))
-        .bind(json!(input.tags).to_string())
-        .bind(i64::from(input.published))
-        .bind(total_cost(&input.costs))
-        .bind(search_text(input, code.as_str()))
-        .bind(now.clone())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| map_unique(e, "code", code.as_str()))?;
-        let id: i64 = get(&row, "id")?;
-        self.write_details(&mut tx, id, input, false).await?;
-        let project = self
-            .project_in_tx(&mut tx, organisation_id, code.as_str())
-            .await?
-            .ok_or(StoreError::NotFound { entity: "project" })?;
-        record(
-            &mut tx,
-            AuditRecord {
+            let returned = q.fetch_all(&mut *tx).await.map_err(|e| {
+                let first = chunk_codes.first().map(ProjectCode::as_str).unwrap_or("");
+                map_unique(e, "code", first)
+            })?;
+            for row in &returned {
+                ids.insert(get(row, "code")?, get(row, "id")?);
+            }
+        }
+
+        let mut projects = Vec::with_capacity(items.len());
+        for (item, code) in items.iter().zip(&codes) {
+            let id = *ids
+                .get(code.as_str())
+                .ok_or(StoreError::NotFound { entity: "project" })?;
+            projects.push(item.input.to_project(Stored {
+                id,
+                organisation_id,
+                code: code.as_str().to_string(),
+                version: 1,
+                created_at: stored_time(now),
+                updated_at: stored_time(now),
+            }));
+        }
+        let details: Vec<(i64, &ProjectInput)> = projects
+            .iter()
+            .zip(items)
+            .map(|(p, item)| (p.id, item.input))
+            .collect();
+        write_details(&mut tx, &details).await?;
+        let records: Vec<AuditRecord<'_>> = projects
+            .iter()
+            .zip(items)
+            .map(|(project, item)| AuditRecord {
                 organisation_id: Some(organisation_id),
                 entity: "project",
-                entity_id: id,
+                entity_id: project.id,
                 action: "created",
                 before: None,
                 after: Some(json!(project)),
-                actor,
-            },
-        )
-        .await?;
+                actor: item.actor,
+            })
+            .collect();
+        insert_audit(&mut tx, records).await?;
         tx.commit().await?;
-        Ok(project)
+        Ok(projects)
+    }
+
+    /// The code of each new project: its own, or the next free number.
+    /// Codes asked for that are taken, or asked for twice, are refused by name.
+    async fn assign_codes(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        organisation_id: i64,
+        code_prefix: &str,
+        items: &[NewProject<'_>],
+    ) -> Result<Vec<ProjectCode>> {
+        let wanted: Vec<&ProjectCode> =
+            items.iter().filter_map(|i| i.input.code.as_ref()).collect();
+        let mut seen = std::collections::HashSet::new();
+        for code in &wanted {
+            if !seen.insert(code.as_str()) {
+                return Err(StoreError::Duplicate {
+                    field: "code",
+                    value: code.as_str().to_string(),
+                });
+            }
+        }
+        for chunk in wanted.chunks(CODES_PER_LOOKUP) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT code FROM projects WHERE organisation_id = $1 AND code IN ({}) ORDER BY code LIMIT 1",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(organisation_id);
+            for code in chunk {
+                q = q.bind(code.as_str().to_string());
+            }
+            if let Some(row) = q.fetch_optional(&mut **tx).await? {
+                return Err(StoreError::Duplicate {
+                    field: "code",
+                    value: get(&row, "code")?,
+                });
+            }
+        }
+        let mut next = if wanted.len() < items.len() {
+            let highest_asked = wanted
+                .iter()
+                .map(|c| i64::from(c.number()))
+                .max()
+                .unwrap_or(0);
+            self.next_code_number(tx, organisation_id)
+                .await?
+                .max(highest_asked + 1)
+        } else {
+            0
+        };
+        items
+            .iter()
+            .map(|item| match &item.input.code {
+                Some(code) => Ok(code.clone()),
+                None => {
+                    let n = u32::try_from(next).map_err(|_| {
+                        StoreError::Corrupt(format!("project number {next} is out of range"))
+                    })?;
+                    next += 1;
+                    ProjectCode::numbered(code_prefix, n).map_err(StoreError::Corrupt)
+                }
+            })
+            .collect()
     }
 
     /// Replaces a project's fields if it is still at `expected_version`.
@@ -361,6 +532,7 @@ impl Store {
         if let Err(e) = check(&before) {
             return Ok(Err(e));
         }
+        let now = Utc::now();
         let done = sqlx::query(
             "UPDATE projects SET title = $1, summary = $2, department_id = $3, stage = $4, phase = $5, sponsor = $6, manager = $7, \
              start_date = $8, end_date = $9, confidence = $10, tags = $11, published = $12, total_cost_pence = $13, search_text = $14, \
@@ -368,7 +540,7 @@ impl Store {
         )
         .bind(input.title.clone())
         .bind(input.summary.clone())
-        .bind(input.department_id)
+        .bind(input.department.id)
         .bind(input.stage.as_str())
         .bind(input.phase.map(|p| p.as_str()))
         .bind(input.sponsor.clone())
@@ -380,7 +552,7 @@ impl Store {
         .bind(i64::from(input.published))
         .bind(total_cost(&input.costs))
         .bind(search_text(input, code))
-        .bind(now_text())
+        .bind(format_time(now))
         .bind(before.id)
         .bind(expected_version)
         .execute(&mut *tx)
@@ -394,11 +566,23 @@ impl Store {
                 current: Box::new(current),
             });
         }
-        self.write_details(&mut tx, before.id, input, true).await?;
-        let after = self
-            .project_in_tx(&mut tx, organisation_id, code)
-            .await?
-            .ok_or(StoreError::NotFound { entity: "project" })?;
+        sqlx::query("DELETE FROM project_themes WHERE project_id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM project_costs WHERE project_id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        write_details(&mut tx, &[(before.id, input)]).await?;
+        let after = input.to_project(Stored {
+            id: before.id,
+            organisation_id,
+            code: before.code.clone(),
+            version: before.version + 1,
+            created_at: before.created_at,
+            updated_at: stored_time(now),
+        });
         record(
             &mut tx,
             AuditRecord {

@@ -25,8 +25,19 @@ pub struct UserWithHash {
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub user: User,
+    /// The organisation's data version, read with the session (see [`SignedIn`]).
+    pub data_version: i64,
     pub csrf_token: String,
     pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The user an API token belongs to, with their organisation's data version
+/// read in the same query: a request then needs no second round trip to
+/// know whether what it cached is current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub user: User,
+    pub data_version: i64,
 }
 
 /// An API token as listed to its owner (never the secret).
@@ -244,8 +255,8 @@ impl Store {
     /// The live session with this id hash, if it exists, has not expired and its user is enabled.
     pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at, o.data_version FROM sessions s JOIN users u ON u.id = s.user_id \
+             JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
         ))
         .bind(id_hash.to_string())
         .bind(now_text())
@@ -254,6 +265,7 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         Ok(Some(SessionRecord {
             user: user_from(&row)?.user,
+            data_version: get(&row, "data_version")?,
             csrf_token: get(&row, "csrf_token")?,
             expires_at: parse_time(&get::<String>(&row, "expires_at")?)?,
         }))
@@ -322,10 +334,10 @@ impl Store {
 
     /// The enabled user owning an unrevoked token with this hash. Records the use
     /// at most once a minute, so reads stay reads under load.
-    pub async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
+    pub async fn user_by_token(&self, token_hash: &str) -> Result<Option<SignedIn>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+            "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at, o.data_version FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             JOIN organisations o ON o.id = u.organisation_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
         ))
         .bind(token_hash.to_string())
         .fetch_optional(&self.pool)
@@ -345,7 +357,10 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(user))
+        Ok(Some(SignedIn {
+            user,
+            data_version: get(&row, "data_version")?,
+        }))
     }
 
     pub async fn tokens(&self, user_id: i64) -> Result<Vec<TokenRecord>> {

@@ -24,7 +24,7 @@ use portfolio_domain::{
     DeliveryConfidence, GovUkPhase, Project, ProjectDraft, ProjectInput, Role, Stage,
     ValidationErrors,
 };
-use portfolio_store::{Actor, Backend, ConnectOptions, Store, StoreError};
+use portfolio_store::{Actor, Backend, ConnectOptions, NewProject, Store, StoreError};
 use sqlx::{Connection, Executor};
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -278,6 +278,7 @@ backend_tests!(
     concurrent_updates_let_exactly_one_win,
     concurrent_creates_get_distinct_codes,
     concurrent_credential_changes_are_all_applied,
+    creates_a_batch_all_or_nothing,
 );
 
 // ---------------------------------------------------------------------------
@@ -1299,9 +1300,12 @@ async fn users_sessions_and_tokens(store: &Store) {
     assert!(listed[0].last_used_at.is_none());
     assert!(!listed[0].revoked);
     assert!(store.user_by_token("unknown-hash").await.unwrap().is_none());
+    let signed_in = store.user_by_token("token-hash-1").await.unwrap().unwrap();
+    assert_eq!(signed_in.user, ann);
     assert_eq!(
-        store.user_by_token("token-hash-1").await.unwrap(),
-        Some(ann.clone())
+        signed_in.data_version,
+        store.data_version(ann.organisation_id).await.unwrap(),
+        "the token's caller comes with the organisation's current data version"
     );
     let used = store.tokens(ann.id).await.unwrap();
     let last_used = used[0].last_used_at.expect("last use recorded");
@@ -1344,7 +1348,7 @@ async fn users_sessions_and_tokens(store: &Store) {
             .user_by_token("token-hash-1")
             .await
             .unwrap()
-            .map(|u| u.id),
+            .map(|s| s.user.id),
         Some(ann.id)
     );
 
@@ -1670,4 +1674,101 @@ async fn concurrent_credential_changes_are_all_applied(store: &Store) {
         1 + 8,
         "so eight changes were made: none was silently lost"
     );
+}
+
+// ---------------------------------------------------------------------------
+// 14. Batches of new projects (group commit, imports)
+// ---------------------------------------------------------------------------
+
+async fn creates_a_batch_all_or_nothing(store: &Store) {
+    let org = migrated_org(store).await;
+    org.create(store, &draft("Already there")).await; // DP-001
+    let me = actor();
+    let someone_else = Actor {
+        user_id: None,
+        label: "lead@northmere.example".into(),
+    };
+    let mut drafts: Vec<ProjectDraft> = (0..1_200).map(|i| draft(&format!("Batch {i}"))).collect();
+    drafts[3].code = Some("DP-1500".into());
+    drafts[4].themes = vec!["communities".into(), "smart-and-virtual-working".into()];
+    drafts[4].costs = vec![CostDraft {
+        year: "2026/27".into(),
+        capital_pence: 12_345,
+        revenue_pence: 6,
+    }];
+    let inputs: Vec<ProjectInput> = drafts.iter().map(|d| org.validate(d)).collect();
+    let items: Vec<NewProject<'_>> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| NewProject {
+            input,
+            actor: if i == 4 { &someone_else } else { &me },
+        })
+        .collect();
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let version_before = store.data_version(org.id()).await.unwrap();
+    let created = store
+        .create_projects(org.id(), "DP", &items)
+        .await
+        .expect("a batch larger than one statement's rows is written");
+    assert_eq!(created.len(), 1_200);
+    // Numbers carry on above the highest asked for in the batch, in order.
+    assert_eq!(created[0].code, "DP-1501");
+    assert_eq!(created[3].code, "DP-1500");
+    assert_eq!(created[4].code, "DP-1504");
+    assert_eq!(created[1_199].code, "DP-2699");
+    assert_eq!(org.total(store).await, 1_201);
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        audit_before + 1_200,
+        "one audit record per project"
+    );
+    assert!(store.data_version(org.id()).await.unwrap() > version_before);
+    let read = store.project(org.id(), "DP-1504").await.unwrap();
+    assert_eq!(read, created[4], "what the batch returns is what is stored");
+    assert_eq!(read.themes.len(), 2);
+    assert_eq!(read.total_cost().pence(), 12_351);
+    let history = store.history(org.id(), "project", read.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        history[0].actor, "lead@northmere.example",
+        "each record names its own actor"
+    );
+    assert_eq!(history[0].action, "created");
+
+    // A code already taken, or asked for twice: nothing of the batch is written.
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    for (taken, expected) in [("dp-1500", "DP-1500"), ("DP-3000", "DP-3000")] {
+        let mut first = draft("Fine");
+        first.code = Some("DP-3000".into());
+        let mut second = draft("Clashes");
+        second.code = Some(taken.into());
+        let inputs = [
+            org.validate(&draft("Would be fine alone")),
+            org.validate(&first),
+            org.validate(&second),
+        ];
+        let items: Vec<NewProject<'_>> = inputs
+            .iter()
+            .map(|input| NewProject { input, actor: &me })
+            .collect();
+        match store.create_projects(org.id(), "DP", &items).await {
+            Err(StoreError::Duplicate {
+                field: "code",
+                value,
+            }) => assert_eq!(value, expected),
+            other => panic!("expected {expected} to be refused as taken, got {other:?}"),
+        }
+    }
+    assert_eq!(org.total(store).await, 1_201, "no project was written");
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        audit_before,
+        "no audit record was written"
+    );
+    assert!(store
+        .create_projects(org.id(), "DP", &[])
+        .await
+        .unwrap()
+        .is_empty());
 }
