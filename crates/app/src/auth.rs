@@ -148,6 +148,7 @@ impl App {
                 caller: Caller {
                     user: s.user,
                     data_version: s.data_version,
+                    reference_version: s.reference_version,
                 },
                 csrf_token: s.csrf_token,
             }))
@@ -166,6 +167,7 @@ impl App {
             Some(signed_in) => Ok(Caller {
                 user: signed_in.user,
                 data_version: signed_in.data_version,
+                reference_version: signed_in.reference_version,
             }),
             None => Err(AppError::Unauthenticated),
         }

@@ -33,6 +33,9 @@ pub struct Caller {
     /// the caller. Reads in this request reuse what was cached at this version
     /// (or newer), so a request costs one round trip when nothing changed.
     pub data_version: i64,
+    /// The version of the organisation's own settings, departments and
+    /// themes, read with `data_version`; project writes leave it alone.
+    pub reference_version: i64,
 }
 
 impl Caller {
@@ -60,7 +63,7 @@ impl Caller {
     }
 }
 
-/// An organisation with its departments and themes, as read at one data version.
+/// An organisation with its departments and themes, as read at one reference version.
 #[derive(Debug)]
 pub struct OrganisationReference {
     pub organisation: Organisation,
@@ -125,14 +128,14 @@ impl App {
         }
     }
 
-    /// The caller's organisation, departments and themes, read once per data version.
+    /// The caller's organisation, departments and themes, read once per reference version.
     pub async fn reference(
         &self,
         caller: &Caller,
     ) -> Result<std::sync::Arc<OrganisationReference>> {
         caller.require(Permission::ReadProgramme)?;
         let org = caller.organisation_id();
-        let version = caller.data_version;
+        let version = caller.reference_version;
         if let Some(hit) = self.caches.reference.get(&org, version) {
             return Ok(hit);
         }

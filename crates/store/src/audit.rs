@@ -65,11 +65,26 @@ pub(crate) struct AuditRecord<'a> {
     pub actor: &'a Actor,
 }
 
+/// Entities whose changes also change the organisation's reference version:
+/// the organisation itself, its departments and its themes.
+const REFERENCE_ENTITIES: [&str; 3] = ["organisation", "department", "theme"];
+
 /// Writes the audit record of a change, inside the change's transaction, and
-/// bumps the organisation's data version so cached reads of it are refreshed.
+/// bumps the organisation's data version (and, for its reference data, its
+/// reference version) so cached reads of it are refreshed.
 pub(crate) async fn record(tx: &mut Transaction<'_, Any>, r: AuditRecord<'_>) -> Result<()> {
     if let Some(org) = r.organisation_id {
-        bump_data_version(tx, org).await?;
+        if REFERENCE_ENTITIES.contains(&r.entity) {
+            sqlx::query(
+                "UPDATE organisations SET data_version = data_version + 1, \
+                 reference_version = reference_version + 1 WHERE id = $1",
+            )
+            .bind(org)
+            .execute(&mut **tx)
+            .await?;
+        } else {
+            bump_data_version(tx, org).await?;
+        }
     }
     insert_audit(tx, vec![r]).await
 }

@@ -140,8 +140,11 @@ impl Store {
                 };
                 // One writer at a time anyway, and reads are CPU-bound: a few
                 // connections serve as well as many and keep less page cache.
+                // A local file cannot drop a connection as a network can, so
+                // pinging it before every use would only cost a round trip.
                 AnyPoolOptions::new()
                     .max_connections(options.max_connections.min(SQLITE_MAX_CONNECTIONS))
+                    .test_before_acquire(false)
                     .acquire_timeout(options.acquire_timeout)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {

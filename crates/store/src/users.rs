@@ -25,8 +25,9 @@ pub struct UserWithHash {
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub user: User,
-    /// The organisation's data version, read with the session (see [`SignedIn`]).
+    /// The organisation's data and reference versions, read with the session (see [`SignedIn`]).
     pub data_version: i64,
+    pub reference_version: i64,
     pub csrf_token: String,
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
@@ -37,7 +38,10 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub user: User,
+    /// Changes with every audited write to the organisation's data.
     pub data_version: i64,
+    /// Changes only when the organisation, its departments or its themes change.
+    pub reference_version: i64,
 }
 
 /// An API token as listed to its owner (never the secret).
@@ -255,7 +259,7 @@ impl Store {
     /// The live session with this id hash, if it exists, has not expired and its user is enabled.
     pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at, o.data_version FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at, o.data_version, o.reference_version FROM sessions s JOIN users u ON u.id = s.user_id \
              JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
         ))
         .bind(id_hash.to_string())
@@ -266,6 +270,7 @@ impl Store {
         Ok(Some(SessionRecord {
             user: user_from(&row)?.user,
             data_version: get(&row, "data_version")?,
+            reference_version: get(&row, "reference_version")?,
             csrf_token: get(&row, "csrf_token")?,
             expires_at: parse_time(&get::<String>(&row, "expires_at")?)?,
         }))
@@ -336,7 +341,7 @@ impl Store {
     /// at most once a minute, so reads stay reads under load.
     pub async fn user_by_token(&self, token_hash: &str) -> Result<Option<SignedIn>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at, o.data_version FROM api_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at, o.data_version, o.reference_version FROM api_tokens t JOIN users u ON u.id = t.user_id \
              JOIN organisations o ON o.id = u.organisation_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
         ))
         .bind(token_hash.to_string())
@@ -360,6 +365,7 @@ impl Store {
         Ok(Some(SignedIn {
             user,
             data_version: get(&row, "data_version")?,
+            reference_version: get(&row, "reference_version")?,
         }))
     }
 

@@ -279,6 +279,7 @@ backend_tests!(
     concurrent_creates_get_distinct_codes,
     concurrent_credential_changes_are_all_applied,
     creates_a_batch_all_or_nothing,
+    versions_tell_readers_what_changed,
 );
 
 // ---------------------------------------------------------------------------
@@ -1771,4 +1772,59 @@ async fn creates_a_batch_all_or_nothing(store: &Store) {
         .await
         .unwrap()
         .is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// 15. Data and reference versions (what cached reads are keyed on)
+// ---------------------------------------------------------------------------
+
+async fn versions_tell_readers_what_changed(store: &Store) {
+    let org = migrated_org(store).await;
+    let user = store
+        .create_user(
+            org.id(),
+            "ann@northmere.example",
+            "Ann",
+            Role::Viewer,
+            "hash-0",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let expires = Utc::now() + chrono::Duration::hours(1);
+    store
+        .create_session("versions", user.id, "csrf", expires)
+        .await
+        .unwrap();
+    let versions = || async {
+        let s = store
+            .session("versions")
+            .await
+            .unwrap()
+            .expect("live session");
+        (s.data_version, s.reference_version)
+    };
+    let (data0, reference0) = versions().await;
+    assert_eq!(data0, store.data_version(org.id()).await.unwrap());
+
+    org.create(store, &draft("A project")).await;
+    let (data1, reference1) = versions().await;
+    assert!(data1 > data0, "a new project changes the data version");
+    assert_eq!(reference1, reference0, "but not the reference version");
+
+    store
+        .create_department(org.id(), "public-health-2", "Public Health (new)", &actor())
+        .await
+        .unwrap();
+    let (data2, reference2) = versions().await;
+    assert!(data2 > data1, "a new department changes the data version");
+    assert!(reference2 > reference1, "and the reference version");
+
+    let other = new_org(store, "southmere", "SM").await;
+    other.create(store, &draft("Elsewhere")).await;
+    assert_eq!(
+        versions().await,
+        (data2, reference2),
+        "another organisation's writes change neither"
+    );
 }
