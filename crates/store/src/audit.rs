@@ -120,6 +120,7 @@ pub(crate) async fn insert_audit(
     crate::projects::insert_rows(
         tx,
         "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json)",
+        "",
         9,
         &rows,
         500,

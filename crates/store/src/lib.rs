@@ -17,6 +17,7 @@
 //! This crate does not validate input: it stores what the domain parsed.
 
 mod audit;
+mod imports;
 mod organisations;
 mod projects;
 mod users;
@@ -30,6 +31,7 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use audit::AuditEntry;
+pub use imports::{ImportCounts, ImportedRow, Provenance, RowOrigin};
 pub use projects::{NewProject, ProjectPage};
 pub use users::{SessionRecord, SignedIn, TokenRecord, UserWithHash};
 

@@ -30,7 +30,7 @@ pub struct ProjectPage {
     pub total: i64,
 }
 
-const PROJECT_COLUMNS: &str = "p.id, p.organisation_id, p.code, p.title, p.summary, p.stage, p.phase, p.sponsor, p.manager, \
+pub(crate) const PROJECT_COLUMNS: &str = "p.id, p.organisation_id, p.code, p.title, p.summary, p.stage, p.phase, p.sponsor, p.manager, \
      p.start_date, p.end_date, p.confidence, p.tags, p.published, p.version, p.created_at, p.updated_at, \
      d.id AS department_id, d.slug AS department_slug, d.name AS department_name";
 
@@ -79,7 +79,7 @@ fn total_cost(costs: &[CostLine]) -> i64 {
         .sum()
 }
 
-fn project_from(row: &AnyRow) -> Result<Project> {
+pub(crate) fn project_from(row: &AnyRow) -> Result<Project> {
     let stage: String = get(row, "stage")?;
     let phase: Option<String> = get(row, "phase")?;
     let confidence: Option<String> = get(row, "confidence")?;
@@ -137,10 +137,12 @@ pub struct NewProject<'a> {
 }
 
 /// Runs a multi-row INSERT of `rows`, `per_row` parameters each, in chunks;
-/// `bind` adds one row's parameters.
+/// `bind` adds one row's parameters; `tail` follows the values (an
+/// `ON CONFLICT` clause, or nothing).
 pub(crate) async fn insert_rows<T>(
     tx: &mut Transaction<'_, Any>,
     head: &str,
+    tail: &str,
     per_row: usize,
     rows: &[T],
     chunk: usize,
@@ -158,7 +160,7 @@ pub(crate) async fn insert_rows<T>(
                 format!("({})", params.join(", "))
             })
             .collect();
-        let sql = format!("{head} VALUES {}", values.join(", "));
+        let sql = format!("{head} VALUES {}{tail}", values.join(", "));
         let mut q = sqlx::query(&sql);
         for row in part {
             q = bind(q, row);
@@ -180,6 +182,7 @@ async fn write_details(
     insert_rows(
         tx,
         "INSERT INTO project_themes (project_id, theme_id)",
+        "",
         2,
         &themes,
         DETAIL_ROWS_PER_INSERT,
@@ -193,6 +196,7 @@ async fn write_details(
     insert_rows(
         tx,
         "INSERT INTO project_costs (project_id, financial_year, capital_pence, revenue_pence)",
+        "",
         4,
         &costs,
         DETAIL_ROWS_PER_INSERT,
@@ -208,7 +212,7 @@ async fn write_details(
 
 impl Store {
     /// Fills in themes and costs for already-loaded projects (two queries for any number).
-    async fn attach_details(
+    pub(crate) async fn attach_details(
         &self,
         conn: &mut sqlx::AnyConnection,
         projects: &mut [Project],
@@ -341,8 +345,28 @@ impl Store {
         // PostgreSQL (SQLite already has one writer), so two batches at once
         // cannot both take the same codes.
         bump_data_version(&mut tx, organisation_id).await?;
+        let projects = self
+            .insert_projects(&mut tx, organisation_id, code_prefix, items)
+            .await?;
+        tx.commit().await?;
+        Ok(projects)
+    }
+
+    /// Writes new projects with their audit records inside `tx`, whose
+    /// caller has already bumped the organisation's data version (which also
+    /// takes its row lock, so codes cannot be taken twice).
+    pub(crate) async fn insert_projects(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        organisation_id: i64,
+        code_prefix: &str,
+        items: &[NewProject<'_>],
+    ) -> Result<Vec<Project>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
         let codes = self
-            .assign_codes(&mut tx, organisation_id, code_prefix, items)
+            .assign_codes(tx, organisation_id, code_prefix, items)
             .await?;
         let now = Utc::now();
         let now_stored = format_time(now);
@@ -388,7 +412,7 @@ impl Store {
                     .bind(search_text(input, code.as_str()))
                     .bind(now_stored.clone());
             }
-            let returned = q.fetch_all(&mut *tx).await.map_err(|e| {
+            let returned = q.fetch_all(&mut **tx).await.map_err(|e| {
                 let first = chunk_codes.first().map(ProjectCode::as_str).unwrap_or("");
                 map_unique(e, "code", first)
             })?;
@@ -416,7 +440,7 @@ impl Store {
             .zip(items)
             .map(|(p, item)| (p.id, item.input))
             .collect();
-        write_details(&mut tx, &details).await?;
+        write_details(tx, &details).await?;
         let records: Vec<AuditRecord<'_>> = projects
             .iter()
             .zip(items)
@@ -430,8 +454,7 @@ impl Store {
                 actor: item.actor,
             })
             .collect();
-        insert_audit(&mut tx, records).await?;
-        tx.commit().await?;
+        insert_audit(tx, records).await?;
         Ok(projects)
     }
 
@@ -532,6 +555,36 @@ impl Store {
         if let Err(e) = check(&before) {
             return Ok(Err(e));
         }
+        let after = self
+            .write_update(&mut tx, organisation_id, &before, input)
+            .await?;
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(organisation_id),
+                entity: "project",
+                entity_id: before.id,
+                action,
+                before: Some(json!(before)),
+                after: Some(json!(after)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(after))
+    }
+
+    /// Replaces the fields of `before` (as read in `tx`) with `input`,
+    /// bumping its version; a concurrent write since the read is a conflict.
+    /// The caller writes the audit record.
+    pub(crate) async fn write_update(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        organisation_id: i64,
+        before: &Project,
+        input: &ProjectInput,
+    ) -> Result<Project> {
         let now = Utc::now();
         let done = sqlx::query(
             "UPDATE projects SET title = $1, summary = $2, department_id = $3, stage = $4, phase = $5, sponsor = $6, manager = $7, \
@@ -551,15 +604,17 @@ impl Store {
         .bind(json!(input.tags).to_string())
         .bind(i64::from(input.published))
         .bind(total_cost(&input.costs))
-        .bind(search_text(input, code))
+        .bind(search_text(input, &before.code))
         .bind(format_time(now))
         .bind(before.id)
-        .bind(expected_version)
-        .execute(&mut *tx)
+        .bind(before.version)
+        .execute(&mut **tx)
         .await?;
         if done.rows_affected() != 1 {
             // Another instance wrote between our read and our update (PostgreSQL, read committed).
-            let current = self.project_in_tx(&mut tx, organisation_id, code).await?;
+            let current = self
+                .project_in_tx(tx, organisation_id, &before.code)
+                .await?;
             return Err(StoreError::Conflict {
                 entity: "project",
                 current_version: current.as_ref().map_or(0, |p| p.version),
@@ -568,13 +623,13 @@ impl Store {
         }
         sqlx::query("DELETE FROM project_themes WHERE project_id = $1")
             .bind(before.id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query("DELETE FROM project_costs WHERE project_id = $1")
             .bind(before.id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        write_details(&mut tx, &[(before.id, input)]).await?;
+        write_details(tx, &[(before.id, input)]).await?;
         let after = input.to_project(Stored {
             id: before.id,
             organisation_id,
@@ -583,21 +638,7 @@ impl Store {
             created_at: before.created_at,
             updated_at: stored_time(now),
         });
-        record(
-            &mut tx,
-            AuditRecord {
-                organisation_id: Some(organisation_id),
-                entity: "project",
-                entity_id: before.id,
-                action,
-                before: Some(json!(before)),
-                after: Some(json!(after)),
-                actor,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(after))
+        Ok(after)
     }
 
     /// A page of an organisation's projects matching `filter`.

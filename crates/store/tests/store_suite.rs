@@ -24,7 +24,10 @@ use portfolio_domain::{
     DeliveryConfidence, GovUkPhase, Project, ProjectDraft, ProjectInput, Role, Stage,
     ValidationErrors,
 };
-use portfolio_store::{Actor, Backend, ConnectOptions, NewProject, Store, StoreError};
+use portfolio_store::{
+    Actor, Backend, ConnectOptions, ImportCounts, ImportedRow, NewProject, RowOrigin, Store,
+    StoreError,
+};
 use sqlx::{Connection, Executor};
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -280,6 +283,9 @@ backend_tests!(
     concurrent_credential_changes_are_all_applied,
     creates_a_batch_all_or_nothing,
     versions_tell_readers_what_changed,
+    imports_all_or_nothing_and_records_provenance,
+    reimport_updates_instead_of_duplicating,
+    an_import_refused_by_the_check_writes_nothing,
 );
 
 // ---------------------------------------------------------------------------
@@ -1827,4 +1833,290 @@ async fn versions_tell_readers_what_changed(store: &Store) {
         (data2, reference2),
         "another organisation's writes change neither"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Imports
+// ---------------------------------------------------------------------------
+
+fn origin(source: &str, key: &str, row: i64) -> RowOrigin {
+    RowOrigin {
+        source: source.to_string(),
+        row_key: key.to_string(),
+        file: format!("{source}.xlsx"),
+        sheet: Some("Projects".to_string()),
+        row,
+    }
+}
+
+fn no_check(_: &Project, _: &ProjectInput) -> Result<(), ValidationErrors> {
+    Ok(())
+}
+
+async fn imports_all_or_nothing_and_records_provenance(store: &Store) {
+    let org = migrated_org(store).await;
+    let inputs: Vec<ProjectInput> = (0..3)
+        .map(|i| org.validate(&draft(&format!("Imported {i}"))))
+        .collect();
+    let origins: Vec<RowOrigin> = (0..3)
+        .map(|i| origin("health", &format!("title:imported {i}"), i + 2))
+        .collect();
+    let rows: Vec<ImportedRow<'_>> = inputs
+        .iter()
+        .zip(&origins)
+        .map(|(input, origin)| ImportedRow { input, origin })
+        .collect();
+
+    // A dry run reports what would happen and writes nothing.
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let dry = store
+        .import_projects(org.id(), "DP", &rows, &actor(), false, no_check)
+        .await
+        .expect("dry run")
+        .expect("nothing refused");
+    assert_eq!(dry.created, 3);
+    assert_eq!(org.total(store).await, 0);
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before);
+    assert!(store.provenance(org.id()).await.unwrap().is_empty());
+
+    // The same key twice in one import is refused before anything is written.
+    let twice = [
+        rows[0],
+        ImportedRow {
+            input: &inputs[1],
+            origin: &origins[0],
+        },
+    ];
+    let err = store
+        .import_projects(org.id(), "DP", &twice, &actor(), true, no_check)
+        .await
+        .expect_err("a repeated row key is refused");
+    assert!(
+        matches!(
+            err,
+            StoreError::Duplicate {
+                field: "row_key",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(org.total(store).await, 0);
+
+    // A failure part-way (a code already taken) rolls the whole import back.
+    org.create(store, &draft("Already there")).await; // DP-001
+    let mut clashing = org.validate(&draft("Clashing"));
+    clashing.code = Some(portfolio_domain::ProjectCode::parse("DP-001").unwrap());
+    let clash_origin = origin("health", "code:DP-001", 5);
+    let mut with_clash = rows.clone();
+    with_clash.push(ImportedRow {
+        input: &clashing,
+        origin: &clash_origin,
+    });
+    let err = store
+        .import_projects(org.id(), "DP", &with_clash, &actor(), true, no_check)
+        .await
+        .expect_err("a taken code fails the import");
+    assert!(
+        matches!(err, StoreError::Duplicate { field: "code", .. }),
+        "{err}"
+    );
+    assert_eq!(org.total(store).await, 1);
+    assert!(store.provenance(org.id()).await.unwrap().is_empty());
+
+    let counts = store
+        .import_projects(org.id(), "DP", &rows, &actor(), true, no_check)
+        .await
+        .expect("import")
+        .expect("nothing refused");
+    assert_eq!(
+        counts,
+        ImportCounts {
+            created: 3,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    assert_eq!(org.total(store).await, 4);
+    let provenance = store.provenance(org.id()).await.unwrap();
+    assert_eq!(provenance.len(), 3);
+    assert_eq!(provenance[0].origin, origins[0]);
+    assert_eq!(provenance[0].project_code, "DP-002");
+    assert_eq!(provenance[2].origin.row, 4);
+    let created = store.project(org.id(), "DP-002").await.unwrap();
+    assert_eq!(created.title, "Imported 0");
+    assert_eq!(provenance[0].project_id, created.id);
+}
+
+async fn reimport_updates_instead_of_duplicating(store: &Store) {
+    let org = migrated_org(store).await;
+    let first: Vec<ProjectInput> = ["Teams rollout", "Case management"]
+        .iter()
+        .map(|t| org.validate(&draft(t)))
+        .collect();
+    let origins = [
+        origin("corporate", "code:1", 2),
+        origin("corporate", "code:2", 3),
+    ];
+    let rows: Vec<ImportedRow<'_>> = first
+        .iter()
+        .zip(&origins)
+        .map(|(input, origin)| ImportedRow { input, origin })
+        .collect();
+    store
+        .import_projects(org.id(), "DP", &rows, &actor(), true, no_check)
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Again, unchanged: nothing is written but the provenance.
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let again = store
+        .import_projects(org.id(), "DP", &rows, &actor(), true, no_check)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again,
+        ImportCounts {
+            created: 0,
+            updated: 0,
+            unchanged: 2
+        }
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before);
+    assert_eq!(org.total(store).await, 2);
+
+    // The next month's file: one row changed and moved, one new, one gone.
+    let mut changed_draft = draft("Case management");
+    changed_draft.stage = "design".into();
+    changed_draft.costs = vec![CostDraft {
+        year: "2026/27".into(),
+        capital_pence: 100_000,
+        revenue_pence: 0,
+    }];
+    let changed = org.validate(&changed_draft);
+    let new = org.validate(&draft("Robotic process automation"));
+    let next = [
+        origin("corporate", "code:2", 2),
+        origin("corporate", "code:3", 3),
+    ];
+    let rows = [
+        ImportedRow {
+            input: &changed,
+            origin: &next[0],
+        },
+        ImportedRow {
+            input: &new,
+            origin: &next[1],
+        },
+    ];
+    let counts = store
+        .import_projects(org.id(), "DP", &rows, &actor(), true, no_check)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        counts,
+        ImportCounts {
+            created: 1,
+            updated: 1,
+            unchanged: 0
+        }
+    );
+    assert_eq!(org.total(store).await, 3);
+    let updated = store.project(org.id(), "DP-002").await.unwrap();
+    assert_eq!(updated.stage, Stage::Design);
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.costs.len(), 1);
+    let history = store
+        .history(org.id(), "project", updated.id)
+        .await
+        .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(last.action, "updated");
+    assert_eq!(last.actor, ACTOR_LABEL);
+    assert_eq!(
+        last.changed_fields(),
+        vec!["costs".to_string(), "stage".to_string()]
+    );
+    let provenance = store.provenance(org.id()).await.unwrap();
+    let moved = provenance
+        .iter()
+        .find(|p| p.origin.row_key == "code:2")
+        .unwrap();
+    assert_eq!(
+        moved.origin.row, 2,
+        "provenance says where the row was last seen"
+    );
+
+    // The same key from another source is another project.
+    let other = origin("health", "code:2", 2);
+    store
+        .import_projects(
+            org.id(),
+            "DP",
+            &[ImportedRow {
+                input: &changed,
+                origin: &other,
+            }],
+            &actor(),
+            true,
+            no_check,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(org.total(store).await, 4);
+}
+
+async fn an_import_refused_by_the_check_writes_nothing(store: &Store) {
+    let org = migrated_org(store).await;
+    let input = org.validate(&draft("Teams rollout"));
+    let first = origin("corporate", "code:1", 2);
+    store
+        .import_projects(
+            org.id(),
+            "DP",
+            &[ImportedRow {
+                input: &input,
+                origin: &first,
+            }],
+            &actor(),
+            true,
+            no_check,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let mut moved = draft("Teams rollout");
+    moved.stage = "delivery".into();
+    let moved = org.validate(&moved);
+    let new = org.validate(&draft("New one"));
+    let second = origin("corporate", "code:2", 3);
+    let rows = [
+        ImportedRow {
+            input: &moved,
+            origin: &first,
+        },
+        ImportedRow {
+            input: &new,
+            origin: &second,
+        },
+    ];
+    let refused = store
+        .import_projects(org.id(), "DP", &rows, &actor(), true, |_, _| {
+            Err(ValidationErrors::single("stage", "not allowed"))
+        })
+        .await
+        .unwrap()
+        .expect_err("the check refuses the update");
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].0, 0);
+    assert_eq!(org.total(store).await, 1);
+    assert_eq!(
+        store.project(org.id(), "DP-001").await.unwrap().stage,
+        Stage::Concept
+    );
+    assert_eq!(store.provenance(org.id()).await.unwrap().len(), 1);
 }
