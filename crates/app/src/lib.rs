@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 mod group_commit;
+pub mod import;
 pub mod projects;
 pub mod users;
 
