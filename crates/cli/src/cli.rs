@@ -179,6 +179,37 @@ pub enum Command {
     )]
     Export(ExportArgs),
 
+    /// Import departments' spreadsheets (CSV or XLSX) into an organisation's register.
+    #[command(
+        long_about = "Import projects from departments' spreadsheets: CSV (UTF-8 or Windows-1252, \
+                      comma or semicolon) or XLSX (every sheet, or the one --sheet names).\n\n\
+                      Column headers are recognised whatever their wording (\"Scheme\", \
+                      \"Directorate\", \"Cost (£k)\"); a mapping file (JSON or TOML) can say \
+                      which header holds which field. Money such as \"£1.2m\" or \"350k\", \
+                      British dates and \"tbc\" are understood. Department, stage, confidence and \
+                      themes must name the organisation's own; a near miss is reported with a \
+                      suggestion, not guessed.\n\n\
+                      All or nothing: if any row has a problem nothing is written, and every \
+                      problem is listed with its file, sheet, row, column, value and reason \
+                      (exit code 1). Importing the same source again updates the projects it \
+                      created before instead of duplicating them; rows are matched by their ID \
+                      column, or by title when there is none. The source is each file's name \
+                      unless --source names one.\n\n\
+                      A single cost column becomes one cost line in the financial year of the \
+                      start date (or the current one when there is no start date), as capital \
+                      unless its header says revenue.",
+        after_help = "Examples:\n  \
+                      portfolio import health.csv --org northmere --dry-run\n  \
+                      portfolio import budgets.xlsx --org northmere --sheet 'Health and Care'\n  \
+                      portfolio import *.csv --org northmere --mapping columns.toml --format json\n\n\
+                      A mapping file (columns.toml):\n  \
+                      [columns]\n  \
+                      \"Scheme\" = \"title\"\n  \
+                      \"Directorate\" = \"department\"\n  \
+                      \"Notes\" = \"ignore\""
+    )]
+    Import(ImportArgs),
+
     /// Copy the embedded database to a file, safely while the server runs.
     #[command(
         long_about = "Write a consistent copy of the embedded SQLite database to a new file, \
@@ -376,6 +407,45 @@ pub enum ExportFormat {
     Json,
     /// Comma-separated values with a header row.
     Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// CSV or XLSX files to import, all in one transaction.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The organisation's slug (see `portfolio organisation list`).
+    #[arg(long, value_name = "SLUG")]
+    pub org: String,
+
+    /// Name of the spreadsheet source, for re-imports; default: each file's name.
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+
+    /// Import only this sheet of each workbook.
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+
+    /// JSON or TOML file saying which header holds which field.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// Check every row and report what would happen, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A short summary and one line per problem.
+    Text,
+    /// One JSON object: files, rows_read, created, updated, unchanged, problems.
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -509,3 +509,75 @@ fn demo_reuses_an_explicit_database_that_already_holds_it() {
         "{second:?}"
     );
 }
+
+#[test]
+fn import_reports_in_text_and_json_and_fails_on_a_bad_row() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 1);
+    let good = dir.path().join("health.csv");
+    std::fs::write(
+        &good,
+        b"Project name;Directorate;Phase;Cost (\xA3k);Start date\r\n\
+          Teams for everyone;Health & Care;Delivery;\xA31.2m;01/04/2026\r\n",
+    )
+    .unwrap();
+    let good = good.to_str().unwrap();
+    let stdout = success(&mut portfolio(
+        &dir,
+        &["import", good, "--org", "test", "--dry-run"],
+    ));
+    assert!(stdout.contains("Would create 1"), "{stdout}");
+    let stdout = success(&mut portfolio(&dir, &["import", good, "--org", "test"]));
+    assert!(
+        stdout.contains("Created 1, updated 0, left 0 unchanged."),
+        "{stdout}"
+    );
+    let stdout = success(&mut portfolio(&dir, &["import", good, "--org", "test"]));
+    assert!(
+        stdout.contains("Created 0, updated 0, left 1 unchanged."),
+        "{stdout}"
+    );
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "Title,Department,Stage\nOnline library,Health and Care,In delivery\n",
+    )
+    .unwrap();
+    let out = output(&mut portfolio(
+        &dir,
+        &[
+            "import",
+            bad.to_str().unwrap(),
+            "--org",
+            "test",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["rows_read"], 1);
+    assert_eq!(report["created"], 0);
+    let problem = &report["problems"][0];
+    assert_eq!(problem["row"], 2);
+    assert_eq!(problem["column"], "C");
+    assert_eq!(problem["header"], "Stage");
+    assert_eq!(problem["value"], "In delivery");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was imported"));
+
+    let out = output(&mut portfolio(
+        &dir,
+        &["import", bad.to_str().unwrap(), good, "--org", "test"],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Nothing was imported: 1 problem was found."),
+        "{text}"
+    );
+    assert!(
+        text.contains(", row 2, column C (Stage): 'In delivery' is not exactly a stage"),
+        "{text}"
+    );
+}

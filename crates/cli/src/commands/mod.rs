@@ -4,6 +4,7 @@ mod admin;
 mod backup;
 mod export;
 mod generate;
+mod import;
 mod serve;
 
 use std::io::Write;
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             admin::create_token(global, &user, &name).await
         }
         Command::Export(args) => export::export(global, args).await,
+        Command::Import(args) => import::import(global, args).await,
         Command::Backup(args) => backup::backup(global, args).await,
         Command::Generate(args) => generate::generate(global, args).await,
     }
