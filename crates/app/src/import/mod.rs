@@ -62,7 +62,11 @@ impl std::fmt::Display for ImportProblem {
         }
         f.write_str(": ")?;
         if let Some(value) = &self.value {
-            write!(f, "'{value}' ")?;
+            // The domain's parsers often quote the value in their reason already.
+            let quoted = format!("'{value}'");
+            if !self.reason.starts_with(&quoted) {
+                write!(f, "{quoted} ")?;
+            }
         }
         f.write_str(&self.reason)
     }
@@ -338,5 +342,35 @@ impl App {
             }
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(value: &str, reason: &str) -> ImportProblem {
+        ImportProblem {
+            file: "health.csv".into(),
+            sheet: None,
+            row: Some(4),
+            column: Some("E".into()),
+            header: Some("Start".into()),
+            value: Some(value.into()),
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn a_problem_names_its_place_and_quotes_the_value_once() {
+        assert_eq!(
+            problem("31/02/2026", "'31/02/2026' is not a real date: February 2026 has 28 days")
+                .to_string(),
+            "health.csv, row 4, column E (Start): '31/02/2026' is not a real date: February 2026 has 28 days"
+        );
+        assert_eq!(
+            problem("soon", "is not a date").to_string(),
+            "health.csv, row 4, column E (Start): 'soon' is not a date"
+        );
     }
 }
