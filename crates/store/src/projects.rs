@@ -170,6 +170,30 @@ pub(crate) async fn insert_rows<T>(
     Ok(())
 }
 
+/// Binds a project's own fields, in the order both the INSERT and the UPDATE
+/// list them: title, summary, department, stage, phase, sponsor, manager,
+/// start and end dates, confidence, tags, published, total cost, search text.
+fn bind_fields<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    input: &ProjectInput,
+    code: &str,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(input.title.clone())
+        .bind(input.summary.clone())
+        .bind(input.department.id)
+        .bind(input.stage.as_str())
+        .bind(input.phase.map(|p| p.as_str()))
+        .bind(input.sponsor.clone())
+        .bind(input.manager.clone())
+        .bind(input.start_date.map(|d| d.to_string()))
+        .bind(input.end_date.map(|d| d.to_string()))
+        .bind(input.confidence.map(|c| c.as_str()))
+        .bind(json!(input.tags).to_string())
+        .bind(i64::from(input.published))
+        .bind(total_cost(&input.costs))
+        .bind(search_text(input, code))
+}
+
 /// Writes the themes and costs of freshly written projects (a few statements for any number).
 async fn write_details(
     tx: &mut Transaction<'_, Any>,
@@ -392,25 +416,14 @@ impl Store {
             let mut q = sqlx::query(&sql);
             for (item, code) in chunk_items.iter().zip(chunk_codes) {
                 let input = item.input;
-                q = q
-                    .bind(organisation_id)
-                    .bind(code.as_str().to_string())
-                    .bind(i64::from(code.number()))
-                    .bind(input.title.clone())
-                    .bind(input.summary.clone())
-                    .bind(input.department.id)
-                    .bind(input.stage.as_str())
-                    .bind(input.phase.map(|p| p.as_str()))
-                    .bind(input.sponsor.clone())
-                    .bind(input.manager.clone())
-                    .bind(input.start_date.map(|d| d.to_string()))
-                    .bind(input.end_date.map(|d| d.to_string()))
-                    .bind(input.confidence.map(|c| c.as_str()))
-                    .bind(json!(input.tags).to_string())
-                    .bind(i64::from(input.published))
-                    .bind(total_cost(&input.costs))
-                    .bind(search_text(input, code.as_str()))
-                    .bind(now_stored.clone());
+                q = bind_fields(
+                    q.bind(organisation_id)
+                        .bind(code.as_str().to_string())
+                        .bind(i64::from(code.number())),
+                    input,
+                    code.as_str(),
+                )
+                .bind(now_stored.clone());
             }
             let returned = q.fetch_all(&mut **tx).await.map_err(|e| {
                 let first = chunk_codes.first().map(ProjectCode::as_str).unwrap_or("");
@@ -586,25 +599,15 @@ impl Store {
         input: &ProjectInput,
     ) -> Result<Project> {
         let now = Utc::now();
-        let done = sqlx::query(
-            "UPDATE projects SET title = $1, summary = $2, department_id = $3, stage = $4, phase = $5, sponsor = $6, manager = $7, \
-             start_date = $8, end_date = $9, confidence = $10, tags = $11, published = $12, total_cost_pence = $13, search_text = $14, \
-             version = version + 1, updated_at = $15 WHERE id = $16 AND version = $17",
+        let done = bind_fields(
+            sqlx::query(
+                "UPDATE projects SET title = $1, summary = $2, department_id = $3, stage = $4, phase = $5, sponsor = $6, manager = $7, \
+                 start_date = $8, end_date = $9, confidence = $10, tags = $11, published = $12, total_cost_pence = $13, search_text = $14, \
+                 version = version + 1, updated_at = $15 WHERE id = $16 AND version = $17",
+            ),
+            input,
+            &before.code,
         )
-        .bind(input.title.clone())
-        .bind(input.summary.clone())
-        .bind(input.department.id)
-        .bind(input.stage.as_str())
-        .bind(input.phase.map(|p| p.as_str()))
-        .bind(input.sponsor.clone())
-        .bind(input.manager.clone())
-        .bind(input.start_date.map(|d| d.to_string()))
-        .bind(input.end_date.map(|d| d.to_string()))
-        .bind(input.confidence.map(|c| c.as_str()))
-        .bind(json!(input.tags).to_string())
-        .bind(i64::from(input.published))
-        .bind(total_cost(&input.costs))
-        .bind(search_text(input, &before.code))
         .bind(format_time(now))
         .bind(before.id)
         .bind(before.version)
