@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod cache;
 pub mod demo;
+pub mod duplicates;
 pub mod error;
 pub mod export;
 mod group_commit;
@@ -77,6 +78,7 @@ pub(crate) struct Caches {
     pub reference: cache::VersionedCache<i64, OrganisationReference>,
     pub lists: cache::VersionedCache<(i64, portfolio_domain::filter::ProjectFilter), ProjectPage>,
     pub dashboards: cache::VersionedCache<i64, portfolio_domain::dashboard::Dashboard>,
+    pub duplicates: cache::VersionedCache<i64, Vec<duplicates::DuplicatePair>>,
 }
 
 /// The application: the store and settings, cheap to clone.
@@ -124,6 +126,7 @@ impl App {
                 reference: cache::VersionedCache::new(1_000),
                 lists: cache::VersionedCache::new(1_000),
                 dashboards: cache::VersionedCache::new(1_000),
+                duplicates: cache::VersionedCache::new(1_000),
             }),
             group_commit: Default::default(),
         }
