@@ -32,6 +32,12 @@ pub struct ImportLimits {
     pub max_columns: usize,
     /// Most characters in one cell (Excel's own limit is 32,767).
     pub max_cell_chars: usize,
+    /// Most bytes a workbook may unpack to, all its parts together: a small
+    /// file that would unpack to gigabytes (a zip bomb) is refused before
+    /// anything is unpacked.
+    pub max_unzipped_bytes: u64,
+    /// Most parts (files) inside a workbook.
+    pub max_zip_entries: usize,
 }
 
 impl Default for ImportLimits {
@@ -41,6 +47,8 @@ impl Default for ImportLimits {
             max_rows: 200_000,
             max_columns: 1_000,
             max_cell_chars: 32_767,
+            max_unzipped_bytes: 500 * 1024 * 1024,
+            max_zip_entries: 10_000,
         }
     }
 }
@@ -326,11 +334,80 @@ fn finish(
     })
 }
 
+/// The bytes a workbook unpacks to, counted by unpacking it into nothing;
+/// stops counting just past `limit`.
+fn counted_unzipped_size(
+    mut archive: zip::ZipArchive<Cursor<&[u8]>>,
+    limit: u64,
+) -> Result<u64, ReadError> {
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let part = archive
+            .by_index(i)
+            .map_err(|e| ReadError::file(format!("is not a readable XLSX workbook ({e})")))?;
+        let budget = limit.saturating_sub(total).saturating_add(1);
+        let read = std::io::copy(&mut std::io::Read::take(part, budget), &mut std::io::sink())
+            .map_err(|e| ReadError::file(format!("is not a readable XLSX workbook ({e})")))?;
+        total = total.saturating_add(read);
+        if total > limit {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Refuses a workbook whose parts say they unpack to more than the limit.
+/// calamine reads some parts (the shared strings) whole when it opens a
+/// workbook, so this check comes first. The zip reader stops at each part's
+/// declared size, so a part cannot unpack to more than it declares.
+fn check_unzipped_size(bytes: &[u8], limits: &ImportLimits) -> Result<(), ReadError> {
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        ReadError::file(format!(
+            "is not a readable XLSX workbook ({e}); open it in a spreadsheet program and save it again as .xlsx or CSV"
+        ))
+    })?;
+    if archive.len() > limits.max_zip_entries {
+        return Err(ReadError::file(format!(
+            "holds {} parts, more than the {} a workbook may have",
+            archive.len(),
+            limits.max_zip_entries
+        )));
+    }
+    let allowed = limits.max_unzipped_bytes / (1024 * 1024);
+    let refuse = |size: String| {
+        ReadError::file(format!(
+            "would unpack to {size} the {allowed} MB allowed; it may be damaged or built to exhaust memory"
+        ))
+    };
+    match archive.decompressed_size() {
+        Some(declared) => {
+            let declared = u64::try_from(declared).unwrap_or(u64::MAX);
+            if declared > limits.max_unzipped_bytes {
+                return Err(refuse(format!(
+                    "{} MB, more than",
+                    declared / (1024 * 1024)
+                )));
+            }
+        }
+        // Some writers leave sizes to a trailer after each part: unpack into
+        // nothing, counting, and stop once past the limit.
+        None => {
+            if counted_unzipped_size(archive, limits.max_unzipped_bytes)?
+                > limits.max_unzipped_bytes
+            {
+                return Err(refuse("more than".to_string()));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read_xlsx(
     bytes: &[u8],
     only_sheet: Option<&str>,
     limits: &ImportLimits,
 ) -> Result<Vec<Sheet>, ReadError> {
+    check_unzipped_size(bytes, limits)?;
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         ReadError::file(format!(
             "is not a readable XLSX workbook ({e}); open it in a spreadsheet program and save it again as .xlsx or CSV"
@@ -475,6 +552,68 @@ fn read_worksheet(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A "workbook" whose shared strings unpack to `megabytes` of zeros.
+    fn zip_bomb(megabytes: usize, streamed: bool) -> Vec<u8> {
+        use std::io::Write;
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let zeros = vec![b'0'; 1024 * 1024];
+        let mut out = Vec::new();
+        if streamed {
+            let mut writer = zip::ZipWriter::new_stream(&mut out);
+            writer.start_file("xl/sharedStrings.xml", options).unwrap();
+            for _ in 0..megabytes {
+                writer.write_all(&zeros).unwrap();
+            }
+            writer.finish().unwrap();
+        } else {
+            let mut writer = zip::ZipWriter::new(Cursor::new(&mut out));
+            writer.start_file("xl/sharedStrings.xml", options).unwrap();
+            for _ in 0..megabytes {
+                writer.write_all(&zeros).unwrap();
+            }
+            writer.finish().unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_before_it_is_unpacked() {
+        let limits = ImportLimits {
+            max_unzipped_bytes: 8 * 1024 * 1024,
+            ..ImportLimits::default()
+        };
+        for streamed in [false, true] {
+            let bomb = zip_bomb(20, streamed);
+            assert!(
+                bomb.len() < 100_000,
+                "20 MB packs small ({} bytes)",
+                bomb.len()
+            );
+            let error = read_sheets("budget.xlsx", &bomb, None, &limits).unwrap_err();
+            // Declared sizes are read from the directory; a streamed file's
+            // are counted, stopping just past the limit.
+            let expected = if streamed {
+                "would unpack to more than the 8 MB allowed"
+            } else {
+                "would unpack to 20 MB, more than the 8 MB allowed"
+            };
+            assert!(
+                error.message.contains(expected),
+                "streamed={streamed}: {}",
+                error.message
+            );
+        }
+        // Under the limit, the same kind of file gets as far as being read as a workbook.
+        let small = zip_bomb(1, false);
+        let error = read_sheets("budget.xlsx", &small, None, &limits).unwrap_err();
+        assert!(
+            error.message.contains("is not a readable XLSX workbook"),
+            "{}",
+            error.message
+        );
+    }
 
     #[test]
     fn windows_1252_and_bom_are_decoded() {
