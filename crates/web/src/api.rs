@@ -10,15 +10,16 @@ use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use portfolio_app::duplicates::{DuplicatePair, MAX_LIMIT};
 use portfolio_app::AppError;
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::filter::ProjectQuery;
 use portfolio_domain::organisation::{Department, Organisation, Theme};
 use portfolio_domain::{Project, ProjectDraft, ValidationErrors};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -68,6 +69,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_projects, create_project))
         .routes(routes!(get_project, update_project, withdraw_project))
         .routes(routes!(dashboard))
+        .routes(routes!(duplicates))
         .routes(routes!(health))
         .routes(routes!(ready))
 }
@@ -345,6 +347,54 @@ async fn dashboard(
 ) -> Result<Response, ApiError> {
     let dashboard = state.app.dashboard(&caller).await?;
     Ok(Json(dashboard.as_ref()).into_response())
+}
+
+/// Query of `GET /api/v1/duplicates`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuplicatesQuery {
+    /// How many pairs, best first: 1 to 500, default 50.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    pub limit: Option<String>,
+}
+
+/// The `limit` of a query: a whole number from 1 to [`MAX_LIMIT`], or the default.
+fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
+    let Some(text) = limit.map(str::trim) else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    text.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| {
+            ApiError::Query(ValidationErrors::single(
+                "limit",
+                format!("'{text}' is not a whole number from 1 to {MAX_LIMIT}"),
+            ))
+        })
+}
+
+/// Likely duplicate projects, for the programme office to review.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateList {
+    /// Pairs of projects that may describe the same work, best first.
+    pub pairs: Vec<DuplicatePair>,
+    pub limit: u32,
+}
+
+/// Likely duplicates across the register: suggestions to review, never merged automatically.
+#[utoipa::path(get, path = "/api/v1/duplicates", tag = "projects", params(DuplicatesQuery),
+    responses((status = 200, description = "Candidate pairs with a score from 0 to 1 and the reasons; withdrawn and merged projects are left out", body = DuplicateList),
+              (status = 400, description = "The limit is not a whole number from 1 to 500", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json")))]
+async fn duplicates(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<DuplicatesQuery>,
+) -> Result<Json<DuplicateList>, ApiError> {
+    let limit = parse_limit(query.limit.as_deref())?;
+    let pairs = state.app.duplicates(&caller, limit).await?;
+    Ok(Json(DuplicateList { pairs, limit }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -35,6 +35,8 @@ pub enum ApiError {
     App(AppError),
     /// The body could not be read as the JSON the endpoint expects.
     Body(ValidationErrors),
+    /// A query-string parameter is not one the endpoint accepts.
+    Query(ValidationErrors),
     UnsupportedMediaType,
     /// An update without `If-Match`.
     PreconditionRequired,
@@ -83,6 +85,10 @@ impl IntoResponse for ApiError {
             ApiError::Body(errors) => {
                 let detail = errors.to_string();
                 (StatusCode::BAD_REQUEST, problem(StatusCode::BAD_REQUEST, "malformed-body", "The request body could not be read", detail, errors.0))
+            }
+            ApiError::Query(errors) => {
+                let detail = errors.to_string();
+                (StatusCode::BAD_REQUEST, problem(StatusCode::BAD_REQUEST, "bad-query", "A query parameter is not valid", detail, errors.0))
             }
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

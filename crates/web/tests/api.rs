@@ -840,3 +840,176 @@ async fn health_readiness_and_unknown_routes() {
     r.problem(404, None);
     t.finish().await;
 }
+
+const TWIN_A: &str = "Children's case mgmt system replacement";
+const TWIN_B: &str = "Replace children's social care case management system";
+
+/// Creates a project titled `title` in Families and Communities; returns its code.
+async fn create_titled(t: &TestApp, token: &str, title: &str) -> String {
+    let mut body = valid_draft();
+    body["title"] = json!(title);
+    body["summary"] = json!("");
+    body["department"] = json!("families-and-communities");
+    let r = t
+        .json(Method::POST, "/api/v1/projects", token, None, &body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["code"].as_str().expect("code").to_string()
+}
+
+/// The pair naming both codes, in either order.
+fn pair_of<'a>(list: &'a Value, x: &str, y: &str) -> Option<&'a Value> {
+    list["pairs"].as_array().expect("pairs").iter().find(|p| {
+        let (a, b) = (&p["a"]["code"], &p["b"]["code"]);
+        (a == x && b == y) || (a == y && b == x)
+    })
+}
+
+/// Every project code named by the pairs of a list.
+fn pair_codes(list: &Value) -> Vec<String> {
+    list["pairs"]
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .flat_map(|p| [&p["a"]["code"], &p["b"]["code"]])
+        .map(|c| c.as_str().expect("code").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn duplicates_rank_a_planted_pair_with_reasons() {
+    let t = TestApp::start().await;
+    let first = create_titled(&t, &t.admin_token, TWIN_A).await;
+    let second = create_titled(&t, &t.admin_token, TWIN_B).await;
+
+    let r = t.get("/api/v1/duplicates", None).await;
+    r.problem(401, None);
+
+    let r = t
+        .get("/api/v1/duplicates?limit=500", Some(&t.viewer_token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let list = r.json();
+    assert_eq!(list["limit"], 500);
+    let pair = pair_of(&list, &first, &second).expect("the planted pair is found");
+    assert_eq!(pair["a"]["department"]["slug"], "families-and-communities");
+    assert_eq!(pair["b"]["stage"], "concept");
+    let score = pair["score"].as_f64().expect("score");
+    assert!(score > 0.0 && score <= 1.0, "{score}");
+    let reasons: Vec<&str> = pair["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .map(|r| r.as_str().expect("a reason"))
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("children")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("same department")),
+        "{reasons:?}"
+    );
+    // Best first.
+    let scores: Vec<f64> = list["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+
+    // The default limit is 50, and a smaller one is honoured.
+    let r = t.get("/api/v1/duplicates", Some(&t.admin_token)).await;
+    assert_eq!(r.json()["limit"], 50);
+    let r = t
+        .get("/api/v1/duplicates?limit=1", Some(&t.admin_token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["pairs"].as_array().unwrap().len(), 1);
+
+    // A withdrawn project is no longer a candidate (the cached list is not reused).
+    let r = t
+        .raw(
+            Method::DELETE,
+            &format!("/api/v1/projects/{second}"),
+            &t.admin_token,
+            &[("if-match", "\"v1\"")],
+            axum::body::Body::empty(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = t
+        .get("/api/v1/duplicates?limit=500", Some(&t.admin_token))
+        .await;
+    assert!(!pair_codes(&r.json()).contains(&second), "{}", r.text());
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn a_bad_duplicates_limit_is_refused_naming_it() {
+    let t = TestApp::start().await;
+    for bad in ["0", "501", "-1", "ten", "", "1.5", "99999999999"] {
+        let r = t
+            .get(
+                &format!("/api/v1/duplicates?limit={bad}"),
+                Some(&t.admin_token),
+            )
+            .await;
+        let doc = r.problem(400, Some("limit"));
+        assert!(
+            doc["detail"].as_str().unwrap().contains("1 to 500"),
+            "{doc}"
+        );
+    }
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn duplicates_stay_within_the_organisation() {
+    let t = TestApp::start().await;
+    let actor = Actor::system("test");
+    let mut drafts = portfolio_domain::demo::synthetic(3, 1);
+    let mut twin = drafts[0].clone();
+    twin.code = Some("DP-00004".to_string());
+    twin.title = TWIN_B.to_string();
+    twin.summary = String::new();
+    drafts.push(twin);
+    t.app
+        .seed_organisation("other", "Other Council", &drafts, &actor)
+        .await
+        .unwrap();
+    t.app
+        .add_user(
+            "other",
+            "someone@other.example",
+            "Someone",
+            Role::Admin,
+            PASSWORD,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let (_, other) = t
+        .app
+        .create_token("someone@other.example", "tests", &actor)
+        .await
+        .unwrap();
+    let first = create_titled(&t, &t.admin_token, TWIN_A).await;
+
+    let own: Vec<String> = drafts.iter().map(|d| d.code.clone().unwrap()).collect();
+    let r = t.get("/api/v1/duplicates?limit=500", Some(&other)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let codes = pair_codes(&r.json());
+    assert!(codes.iter().all(|c| own.contains(c)), "{codes:?}");
+    assert!(!r.text().contains(TWIN_A), "{}", r.text());
+
+    let r = t
+        .get("/api/v1/duplicates?limit=500", Some(&t.admin_token))
+        .await;
+    let codes = pair_codes(&r.json());
+    assert!(!codes.iter().any(|c| own.contains(c)), "{codes:?}");
+    assert!(!r.text().contains(TWIN_B), "{}", r.text());
+    assert!(pair_of(&r.json(), &first, "DP-00004").is_none());
+    t.finish().await;
+}

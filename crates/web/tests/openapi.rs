@@ -27,6 +27,22 @@ fn operations(doc: &Value) -> BTreeSet<(String, String)> {
     out
 }
 
+/// Every `$ref` in a JSON document.
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
 #[tokio::test]
 async fn the_document_is_served_and_lists_every_route() {
     let t = TestApp::start().await;
@@ -58,6 +74,7 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/projects/{code}", "put"),
         ("/api/v1/projects/{code}", "delete"),
         ("/api/v1/dashboard", "get"),
+        ("/api/v1/duplicates", "get"),
         ("/health", "get"),
         ("/ready", "get"),
     ];
@@ -68,6 +85,23 @@ async fn the_document_is_served_and_lists_every_route() {
         );
     }
     assert_eq!(ops.len(), expected.len(), "undocumented extras? {ops:?}");
+
+    // Every schema the operations refer to is in the document.
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(
+        refs.contains(&"#/components/schemas/DuplicatePair".to_string()),
+        "{refs:?}"
+    );
+    for r in &refs {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected $ref {r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} is referred to but not defined"
+        );
+    }
 
     // The library function gives the same document.
     let served: Value = doc;
