@@ -117,6 +117,15 @@ test('signed-in pages have no accessibility violations', { timeout: 300_000 }, a
       await assertNoAxeViolations(page, `project page ${code}`);
     });
 
+    await t.test('possible duplicates', async () => {
+      await visit(page, '/duplicates');
+      assert.equal(await page.locator('h1').innerText(), 'Possible duplicates');
+      const rows = await page.locator('#duplicates tbody tr').count();
+      const empty = await page.locator('.govuk-inset-text#result-count').count();
+      assert.ok(rows > 0 || empty === 1, 'a table of pairs, or the empty state');
+      await assertNoAxeViolations(page, 'possible duplicates');
+    });
+
     await t.test('new project form', async () => {
       await visit(page, '/projects/new');
       assert.equal(await page.locator('input[name="code"]').count(), 1, 'code input');

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, Value};
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 9] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
@@ -22,6 +22,10 @@ const TEMPLATES: [(&str, &str); 8] = [
     (
         "project_form.html",
         include_str!("../templates/project_form.html"),
+    ),
+    (
+        "duplicates.html",
+        include_str!("../templates/duplicates.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
 ];

@@ -476,3 +476,87 @@ async fn static_files_and_fonts_are_served() {
     }
     t.finish().await;
 }
+
+/// Creates a project titled `title` in Families and Communities; returns its code.
+async fn create_titled(t: &TestApp, title: &str) -> String {
+    let mut body = valid_draft();
+    body["title"] = json!(title);
+    body["summary"] = json!("");
+    body["department"] = json!("families-and-communities");
+    let r = t
+        .json(
+            Method::POST,
+            "/api/v1/projects",
+            &t.admin_token,
+            None,
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["code"].as_str().expect("code").to_string()
+}
+
+#[tokio::test]
+async fn possible_duplicates_lists_a_planted_pair_with_reasons() {
+    let t = TestApp::start().await;
+    let first = create_titled(&t, "Children's case mgmt system replacement").await;
+    let second = create_titled(&t, "Replace children's social care case management system").await;
+    let s = t.sign_in(common::VIEWER_EMAIL).await;
+    let r = t.page(&s, "/duplicates").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("<h1 class=\"govuk-heading-l\">Possible duplicates</h1>"));
+    assert!(
+        html.contains("suggestions to review, not decisions"),
+        "{html}"
+    );
+    assert!(
+        html.contains("aria-current=\"page\">Possible duplicates</a>"),
+        "the navigation marks the page: {html}"
+    );
+    // The pair's row: both projects linked, each department, a percentage and reasons.
+    let row = html
+        .split("<tr class=\"govuk-table__row\">")
+        .find(|row| {
+            row.contains(&format!("href=\"/projects/{first}\""))
+                && row.contains(&format!("href=\"/projects/{second}\""))
+        })
+        .expect("a row naming both planted projects");
+    assert!(
+        row.contains("Children&#x27;s case mgmt system replacement"),
+        "{row}"
+    );
+    assert_eq!(row.matches("Families and Communities").count(), 2, "{row}");
+    assert!(row.contains("%</td>"), "{row}");
+    assert_eq!(
+        row.matches(">Concept</strong>").count(),
+        2,
+        "each stage: {row}"
+    );
+    assert!(row.contains("<li>titles share"), "{row}");
+    assert!(row.contains("same department"), "{row}");
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn possible_duplicates_escape_titles_and_need_signing_in() {
+    let t = TestApp::start().await;
+    let r = t.get("/duplicates", None).await;
+    assert!(matches!(r.status.as_u16(), 302 | 303), "{}", r.status);
+    assert_eq!(r.header("location"), Some("/sign-in?next=/duplicates"));
+
+    create_titled(&t, "<script>alert(1)</script> children's case mgmt system").await;
+    create_titled(
+        &t,
+        "Children's case management system <script>alert(2)</script>",
+    )
+    .await;
+    let s = t.sign_in(ADMIN_EMAIL).await;
+    let r = t.page(&s, "/duplicates").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("&lt;script&gt;alert(1)"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(2)"), "{html}");
+    assert!(!html.contains("<script>alert"), "unescaped: {html}");
+    t.finish().await;
+}

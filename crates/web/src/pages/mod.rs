@@ -1,6 +1,7 @@
 //! Server-rendered pages. Each works without JavaScript; every form carries a CSRF token.
 
 mod dashboard;
+mod duplicates;
 mod form;
 mod project;
 mod register;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/sign-out", axum::routing::post(sign_in::sign_out))
         .route("/projects", get(register::show).post(project::create))
         .route("/projects.csv", get(register::csv))
+        .route("/duplicates", get(duplicates::show))
         .route("/projects/new", get(project::new_form))
         .route("/projects/{code}", get(project::show))
         .route(
