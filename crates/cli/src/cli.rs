@@ -210,6 +210,22 @@ pub enum Command {
     )]
     Import(ImportArgs),
 
+    /// List likely duplicate projects in an organisation's register, for review.
+    #[command(
+        long_about = "List pairs of projects that may describe the same work, most likely \
+                      first, with a likelihood and the reasons: shared title or summary words \
+                      (abbreviations such as \"mgmt\" and word order do not matter), the same \
+                      department or themes, close costs, overlapping dates. Withdrawn and merged \
+                      projects are left out.\n\n\
+                      These are suggestions for the programme office to review; nothing is \
+                      changed. Text output is one pair a line: \
+                      `DP-012 Title ~ DP-040 Title (83%): reason; reason`.",
+        after_help = "Examples:\n  \
+                      portfolio duplicates --org northmere\n  \
+                      portfolio duplicates --org northmere --limit 10 --format json | jq '.[0].reasons'"
+    )]
+    Duplicates(DuplicatesArgs),
+
     /// Copy the embedded database to a file, safely while the server runs.
     #[command(
         long_about = "Write a consistent copy of the embedded SQLite database to a new file, \
@@ -445,6 +461,29 @@ pub enum ReportFormat {
     /// A short summary and one line per problem.
     Text,
     /// One JSON object: files, rows_read, created, updated, unchanged, problems.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DuplicatesArgs {
+    /// The organisation's slug; may be left out when the database holds only one.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+
+    /// How many pairs to list, most likely first (1 to 500).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub limit: u32,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DuplicatesFormat::Text)]
+    pub format: DuplicatesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DuplicatesFormat {
+    /// One pair a line: codes, titles, likelihood and reasons.
+    Text,
+    /// A JSON array of pairs, each with a, b, score (0 to 1) and reasons.
     Json,
 }
 

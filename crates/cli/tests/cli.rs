@@ -350,6 +350,7 @@ fn every_command_has_help() {
         &["token"],
         &["token", "create"],
         &["export"],
+        &["duplicates"],
         &["backup"],
         &["generate"],
     ];
@@ -580,4 +581,91 @@ fn import_reports_in_text_and_json_and_fails_on_a_bad_row() {
         text.contains(", row 2, column C (Stage): 'In delivery' is not exactly a stage"),
         "{text}"
     );
+}
+
+#[test]
+fn duplicates_lists_a_planted_pair_in_text_and_json() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 3);
+    let twins = dir.path().join("twins.csv");
+    std::fs::write(
+        &twins,
+        "Title,Department,Stage\n\
+         Children's case mgmt system replacement,Families and Communities,Concept\n\
+         Replace children's social care case management system,Families and Communities,Design\n",
+    )
+    .unwrap();
+    success(&mut portfolio(
+        &dir,
+        &["import", twins.to_str().unwrap(), "--org", "test"],
+    ));
+
+    let stdout = success(&mut portfolio(&dir, &["duplicates", "--org", "test"]));
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("Children's case mgmt system replacement"))
+        .unwrap_or_else(|| panic!("no line for the planted pair: {stdout}"));
+    // "DP-004 Title ~ DP-005 Title (76%): reason; reason"
+    let (pair, reasons) = line.split_once("%): ").expect("'(NN%): reasons'");
+    let (pair, percent) = pair.rsplit_once(" (").expect("a percentage");
+    let (a, b) = pair.split_once(" ~ ").expect("'A ~ B'");
+    let (a_code, a_title) = a.split_once(' ').expect("a code and a title");
+    let (b_code, b_title) = b.split_once(' ').expect("a code and a title");
+    assert!(
+        a_code.starts_with("DP-") && b_code.starts_with("DP-"),
+        "{line}"
+    );
+    assert_eq!(a_title, "Children's case mgmt system replacement");
+    assert_eq!(
+        b_title,
+        "Replace children's social care case management system"
+    );
+    assert!(reasons.starts_with("titles share 'children'"), "{line}");
+    assert!(reasons.ends_with("; same department"), "{line}");
+    let percent: u32 = percent.parse().expect("a whole percentage");
+    assert!((1..=100).contains(&percent), "{line}");
+
+    // JSON, and --org may be left out when there is one organisation.
+    let stdout = success(&mut portfolio(
+        &dir,
+        &["duplicates", "--format", "json", "--limit", "500"],
+    ));
+    let pairs: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON array");
+    let planted = pairs
+        .as_array()
+        .expect("an array")
+        .iter()
+        .find(|p| {
+            let titles = [&p["a"]["title"], &p["b"]["title"]];
+            titles.contains(&&serde_json::json!(
+                "Children's case mgmt system replacement"
+            )) && titles.contains(&&serde_json::json!(
+                "Replace children's social care case management system"
+            ))
+        })
+        .unwrap_or_else(|| panic!("the planted pair: {stdout}"));
+    let score = planted["score"].as_f64().expect("score");
+    assert!(score > 0.0 && score <= 1.0, "{planted}");
+    assert_eq!(
+        planted["a"]["department"]["name"], "Families and Communities",
+        "{planted}"
+    );
+    assert!(
+        planted["reasons"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r == "same department")),
+        "{planted}"
+    );
+
+    // A limit out of range is refused before anything is read.
+    let out = output(&mut portfolio(&dir, &["duplicates", "--limit", "0"]));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--limit"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An unknown organisation is named as not found.
+    let out = output(&mut portfolio(&dir, &["duplicates", "--org", "nowhere"]));
+    assert_eq!(out.status.code(), Some(1));
 }

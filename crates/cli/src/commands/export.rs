@@ -1,10 +1,9 @@
 //! `export`: the register as JSON or CSV.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use portfolio_app::export::projects_csv;
-use portfolio_app::{App, AppError};
 
-use super::{open_configured, out};
+use super::{only_organisation, open_configured, out};
 use crate::cli::{ExportArgs, ExportFormat, GlobalOptions};
 
 pub async fn export(global: &GlobalOptions, args: ExportArgs) -> anyhow::Result<()> {
@@ -36,27 +35,5 @@ pub async fn export(global: &GlobalOptions, args: ExportArgs) -> anyhow::Result<
             Ok(())
         }
         None => out(&text),
-    }
-}
-
-/// The slug of the database's only organisation; an error naming the
-/// choices when there are none or several.
-async fn only_organisation(app: &App) -> anyhow::Result<String> {
-    let organisations = app
-        .store
-        .list_organisations()
-        .await
-        .map_err(AppError::from)?;
-    match organisations.as_slice() {
-        [only] => Ok(only.slug.clone()),
-        [] => bail!("there are no organisations in this database, so there is nothing to export"),
-        several => {
-            let slugs: Vec<&str> = several.iter().map(|o| o.slug.as_str()).collect();
-            bail!(
-                "this database holds {} organisations; choose one with --org: {}",
-                several.len(),
-                slugs.join(", ")
-            )
-        }
     }
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod backup;
+mod duplicates;
 mod export;
 mod generate;
 mod import;
@@ -9,8 +10,8 @@ mod serve;
 
 use std::io::Write;
 
-use anyhow::Context;
-use portfolio_app::{App, ConnectOptions, Settings};
+use anyhow::{bail, Context};
+use portfolio_app::{App, AppError, ConnectOptions, Settings};
 
 use crate::cli::{Cli, Command, GlobalOptions, OrganisationCommand, TokenCommand};
 use crate::config;
@@ -31,6 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Export(args) => export::export(global, args).await,
         Command::Import(args) => import::import(global, args).await,
+        Command::Duplicates(args) => duplicates::duplicates(global, args).await,
         Command::Backup(args) => backup::backup(global, args).await,
         Command::Generate(args) => generate::generate(global, args).await,
     }
@@ -59,6 +61,28 @@ async fn migrate(global: &GlobalOptions) -> anyhow::Result<()> {
         "The database is up to date: migrations applied to {}\n",
         config::redact_url(&url)
     ))
+}
+
+/// The slug of the database's only organisation; an error naming the
+/// choices when there are none or several.
+async fn only_organisation(app: &App) -> anyhow::Result<String> {
+    let organisations = app
+        .store
+        .list_organisations()
+        .await
+        .map_err(AppError::from)?;
+    match organisations.as_slice() {
+        [only] => Ok(only.slug.clone()),
+        [] => bail!("there are no organisations in this database; create one with `portfolio generate` or try `portfolio demo`"),
+        several => {
+            let slugs: Vec<&str> = several.iter().map(|o| o.slug.as_str()).collect();
+            bail!(
+                "this database holds {} organisations; choose one with --org: {}",
+                several.len(),
+                slugs.join(", ")
+            )
+        }
+    }
 }
 
 /// Writes to stdout and flushes (a closed pipe is an error, not a panic).
