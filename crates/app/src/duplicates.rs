@@ -1,11 +1,10 @@
 //! Likely duplicates across an organisation's register, for a person to review.
 //!
-//! The search itself is the domain's
-//! [`find_duplicates`](portfolio_domain::consolidate::duplicates::find_duplicates);
-//! this module chooses what it searches (the organisation's projects, leaving
-//! out those withdrawn or merged, which are no longer work to consolidate),
-//! turns its index pairs back into named projects, and reuses the result while
-//! the organisation's data version is unchanged. It suggests; it never merges.
+//! The search itself is the domain's [`find_duplicates`]; this module chooses
+//! what it searches (the organisation's projects, leaving out those withdrawn
+//! or merged, which are no longer work to consolidate), turns its index pairs
+//! back into named projects, and reuses the result while the organisation's
+//! data version is unchanged. It suggests; it never merges.
 
 use std::sync::Arc;
 
