@@ -123,7 +123,6 @@ pub(crate) async fn insert_audit(
         "",
         9,
         &rows,
-        500,
         |q, (r, before, after)| {
             q.bind(r.organisation_id)
                 .bind(r.actor.user_id)

@@ -27,8 +27,6 @@ use crate::{format_time, get, parse_time, Actor, Result, Store, StoreError};
 
 /// Projects read at once by id.
 const IDS_PER_LOOKUP: usize = 1_000;
-/// Provenance rows per multi-row upsert (8 parameters each).
-const PROVENANCE_ROWS_PER_INSERT: usize = 500;
 
 /// Where an imported row came from, and the key that finds it again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -228,7 +226,6 @@ impl Store {
              file = excluded.file, sheet = excluded.sheet, row_number = excluded.row_number, imported_at = excluded.imported_at",
             8,
             &provenance,
-            PROVENANCE_ROWS_PER_INSERT,
             |q, (origin, project_id)| {
                 q.bind(organisation_id)
                     .bind(origin.source.clone())
