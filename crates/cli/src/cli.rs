@@ -51,7 +51,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {
     /// Database to use: sqlite://PATH (embedded) or postgres://USER:PASSWORD@HOST/NAME.
-    /// Default: sqlite://<data-dir>/portfolio.sqlite
+    /// Default: `sqlite://<data-dir>/portfolio.sqlite`
     #[arg(
         long,
         env = "PORTFOLIO_DATABASE_URL",

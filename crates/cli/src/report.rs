@@ -11,7 +11,7 @@ pub fn print(error: &anyhow::Error) {
     }
 }
 
-/// The lines [`print`] writes.
+/// The lines [`print()`] writes.
 pub fn lines(error: &anyhow::Error) -> Vec<String> {
     if let Some(errors) = validation(error) {
         return errors
