@@ -413,6 +413,21 @@ async fn update(
         .await
 }
 
+/// Ann, a viewer of the organisation, with the password hash "hash-0".
+async fn viewer_ann(store: &Store, org: &Org) -> portfolio_domain::organisation::User {
+    store
+        .create_user(
+            org.id(),
+            "ann@northmere.example",
+            "Ann",
+            Role::Viewer,
+            "hash-0",
+            &actor(),
+        )
+        .await
+        .unwrap()
+}
+
 fn query(q: ProjectQuery) -> ProjectFilter {
     q.parse(50)
         .unwrap_or_else(|e| panic!("bad query {q:?}: {e}"))
@@ -1638,17 +1653,7 @@ async fn concurrent_creates_get_distinct_codes(store: &Store) {
 
 async fn concurrent_credential_changes_are_all_applied(store: &Store) {
     let org = migrated_org(store).await;
-    let ann = store
-        .create_user(
-            org.id(),
-            "ann@northmere.example",
-            "Ann",
-            Role::Viewer,
-            "hash-0",
-            &actor(),
-        )
-        .await
-        .unwrap();
+    let ann = viewer_ann(store, &org).await;
     let mut tasks = Vec::new();
     for k in 1..=8 {
         let store = store.clone();
@@ -1786,17 +1791,7 @@ async fn creates_a_batch_all_or_nothing(store: &Store) {
 
 async fn versions_tell_readers_what_changed(store: &Store) {
     let org = migrated_org(store).await;
-    let user = store
-        .create_user(
-            org.id(),
-            "ann@northmere.example",
-            "Ann",
-            Role::Viewer,
-            "hash-0",
-            &actor(),
-        )
-        .await
-        .unwrap();
+    let user = viewer_ann(store, &org).await;
     let expires = Utc::now() + chrono::Duration::hours(1);
     store
         .create_session("versions", user.id, "csrf", expires)

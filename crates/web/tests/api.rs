@@ -714,26 +714,7 @@ async fn organisations_do_not_see_each_other() {
     let drafts = portfolio_domain::demo::synthetic(3, 1);
     let synthetic_codes: Vec<String> = drafts.iter().map(|d| d.code.clone().unwrap()).collect();
     assert_eq!(synthetic_codes, ["DP-00001", "DP-00002", "DP-00003"]);
-    t.app
-        .seed_organisation("other", "Other Council", &drafts, &actor)
-        .await
-        .unwrap();
-    t.app
-        .add_user(
-            "other",
-            "someone@other.example",
-            "Someone",
-            Role::Admin,
-            PASSWORD,
-            &actor,
-        )
-        .await
-        .unwrap();
-    let (_, other) = t
-        .app
-        .create_token("someone@other.example", "tests", &actor)
-        .await
-        .unwrap();
+    let other = other_organisation(&t, &drafts, &actor).await;
     let northmere = t.project("DP-001").await;
 
     let r = t.get("/api/v1/organisations", Some(&other)).await;
@@ -845,6 +826,34 @@ const TWIN_A: &str = "Children's case mgmt system replacement";
 const TWIN_B: &str = "Replace children's social care case management system";
 
 /// Creates a project titled `title` in Families and Communities; returns its code.
+/// A second organisation, "other", holding `drafts`, and an administrator's API token for it.
+async fn other_organisation(
+    t: &TestApp,
+    drafts: &[portfolio_domain::ProjectDraft],
+    actor: &Actor,
+) -> String {
+    t.app
+        .seed_organisation("other", "Other Council", drafts, actor)
+        .await
+        .unwrap();
+    t.app
+        .add_user(
+            "other",
+            "someone@other.example",
+            "Someone",
+            Role::Admin,
+            PASSWORD,
+            actor,
+        )
+        .await
+        .unwrap();
+    t.app
+        .create_token("someone@other.example", "tests", actor)
+        .await
+        .unwrap()
+        .1
+}
+
 async fn create_titled(t: &TestApp, token: &str, title: &str) -> String {
     let mut body = valid_draft();
     body["title"] = json!(title);
@@ -975,26 +984,7 @@ async fn duplicates_stay_within_the_organisation() {
     twin.title = TWIN_B.to_string();
     twin.summary = String::new();
     drafts.push(twin);
-    t.app
-        .seed_organisation("other", "Other Council", &drafts, &actor)
-        .await
-        .unwrap();
-    t.app
-        .add_user(
-            "other",
-            "someone@other.example",
-            "Someone",
-            Role::Admin,
-            PASSWORD,
-            &actor,
-        )
-        .await
-        .unwrap();
-    let (_, other) = t
-        .app
-        .create_token("someone@other.example", "tests", &actor)
-        .await
-        .unwrap();
+    let other = other_organisation(&t, &drafts, &actor).await;
     let first = create_titled(&t, &t.admin_token, TWIN_A).await;
 
     let own: Vec<String> = drafts.iter().map(|d| d.code.clone().unwrap()).collect();
