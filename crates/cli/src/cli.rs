@@ -191,7 +191,11 @@ pub enum Command {
                       suggestion, not guessed.\n\n\
                       All or nothing: if any row has a problem nothing is written, and every \
                       problem is listed with its file, sheet, row, column, value and reason \
-                      (exit code 1). Importing the same source again updates the projects it \
+                      (exit code 1). With --valid-only the rows without problems are imported \
+                      and the others are left out; --rejected FILE writes them as CSV with a \
+                      reason column, to correct and import again. Without --mapping, the \
+                      mapping saved for the source (on the import page or through the API) \
+                      is used. Importing the same source again updates the projects it \
                       created before instead of duplicating them; rows are matched by their ID \
                       column, or by title when there is none. The source is each file's name \
                       unless --source names one.\n\n\
@@ -450,6 +454,14 @@ pub struct ImportArgs {
     /// Check every row and report what would happen, writing nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Import the rows without problems and leave the others out, instead of all or nothing.
+    #[arg(long)]
+    pub valid_only: bool,
+
+    /// Write the rows left out, with a reason column, to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub rejected: Option<PathBuf>,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

@@ -20,6 +20,7 @@ mod audit;
 mod imports;
 mod organisations;
 mod projects;
+mod uploads;
 mod users;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ use tokio::sync::{Mutex, MutexGuard};
 pub use audit::AuditEntry;
 pub use imports::{ImportCounts, ImportedRow, Provenance, RowOrigin};
 pub use projects::{NewProject, ProjectPage};
+pub use uploads::{NewUpload, SavedMapping, UploadRecord, UPLOAD_LIFETIME_DAYS};
 pub use users::{SessionRecord, SignedIn, TokenRecord, UserWithHash};
 
 /// Which database the store talks to.

@@ -286,6 +286,8 @@ backend_tests!(
     imports_all_or_nothing_and_records_provenance,
     reimport_updates_instead_of_duplicating,
     an_import_refused_by_the_check_writes_nothing,
+    uploads_keep_their_bytes_and_belong_to_their_uploader,
+    upload_mappings_refuse_stale_writes_and_save_per_source,
 );
 
 // ---------------------------------------------------------------------------
@@ -2114,4 +2116,160 @@ async fn an_import_refused_by_the_check_writes_nothing(store: &Store) {
         Stage::Concept
     );
     assert_eq!(store.provenance(org.id()).await.unwrap().len(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// Uploads kept between the steps of a web import, and saved mappings
+// ---------------------------------------------------------------------------
+
+async fn two_editors(store: &Store) -> (i64, i64, i64) {
+    let org = migrated_org(store).await;
+    let mut ids = Vec::new();
+    for email in ["ann@northmere.example", "bob@northmere.example"] {
+        let user = store
+            .create_user(org.id(), email, "Editor", Role::Editor, "hash", &actor())
+            .await
+            .unwrap();
+        ids.push(user.id);
+    }
+    (org.id(), ids[0], ids[1])
+}
+
+async fn uploads_keep_their_bytes_and_belong_to_their_uploader(store: &Store) {
+    let (org, ann, bob) = two_editors(store).await;
+    // Every byte value, as a workbook (a zip) holds them.
+    let content: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let id = store
+        .create_upload(
+            portfolio_store::NewUpload {
+                organisation_id: org,
+                user_id: ann,
+                file_name: "health.xlsx",
+                content: &content,
+                source: "Health list",
+                sheet: Some("Projects"),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let upload = store.upload(org, ann, id).await.unwrap();
+    assert_eq!(upload.content, content, "the bytes come back exactly");
+    assert_eq!(
+        (
+            upload.file_name.as_str(),
+            upload.source.as_str(),
+            upload.sheet.as_deref()
+        ),
+        ("health.xlsx", "Health list", Some("Projects"))
+    );
+    assert_eq!(
+        (upload.version, upload.mapping, upload.committed_at),
+        (1, None, None)
+    );
+    // Another person's upload is not found, not shown.
+    assert!(matches!(
+        store.upload(org, bob, id).await,
+        Err(StoreError::NotFound { entity: "upload" })
+    ));
+    let history = store.history(org, "import_upload", id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].action, "uploaded");
+    assert_eq!(history[0].after.as_ref().unwrap()["bytes"], 70_000);
+}
+
+async fn upload_mappings_refuse_stale_writes_and_save_per_source(store: &Store) {
+    let (org, ann, _) = two_editors(store).await;
+    let id = store
+        .create_upload(
+            portfolio_store::NewUpload {
+                organisation_id: org,
+                user_id: ann,
+                file_name: "health.csv",
+                content: b"Scheme,Directorate\n",
+                source: "health.csv",
+                sheet: None,
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let upload = store.upload(org, ann, id).await.unwrap();
+    let first = r#"{"columns":{"scheme":"title"},"values":{}}"#;
+    let version = store
+        .set_upload_mapping(&upload, 1, first, false, &actor())
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+    assert!(store
+        .saved_mapping(org, "health.csv")
+        .await
+        .unwrap()
+        .is_none());
+    // A second window still at version 1 is refused, and changes nothing.
+    let stale = store
+        .set_upload_mapping(&upload, 1, r#"{"columns":{}}"#, true, &actor())
+        .await;
+    assert!(
+        matches!(
+            stale,
+            Err(StoreError::Conflict {
+                current_version: 2,
+                ..
+            })
+        ),
+        "{stale:?}"
+    );
+    let upload = store.upload(org, ann, id).await.unwrap();
+    assert_eq!(upload.mapping.as_deref(), Some(first));
+    assert!(store
+        .saved_mapping(org, "health.csv")
+        .await
+        .unwrap()
+        .is_none());
+    // Saving for the source happens in the same write.
+    let second = r#"{"columns":{"scheme":"title","directorate":"department"},"values":{}}"#;
+    store
+        .set_upload_mapping(&upload, 2, second, true, &actor())
+        .await
+        .unwrap();
+    let saved = store
+        .saved_mapping(org, "health.csv")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((saved.mapping.as_str(), saved.version), (second, 1));
+    let replaced = store
+        .save_mapping(org, "health.csv", first, &actor())
+        .await
+        .unwrap();
+    assert_eq!(replaced.version, 2);
+    let history = store
+        .history(org, "import_mapping", 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.action)
+        .collect::<Vec<_>>();
+    assert_eq!(history, ["created", "updated"]);
+    // An upload is imported once.
+    let upload = store.upload(org, ann, id).await.unwrap();
+    store
+        .finish_upload(&upload, r#"{"created":1}"#, Some("File,Reason\n"), &actor())
+        .await
+        .unwrap();
+    let done = store.upload(org, ann, id).await.unwrap();
+    assert!(done.committed_at.is_some());
+    assert_eq!(done.rejected_csv.as_deref(), Some("File,Reason\n"));
+    assert!(matches!(
+        store.finish_upload(&done, "{}", None, &actor()).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    // …and its mapping can no longer change.
+    assert!(matches!(
+        store
+            .set_upload_mapping(&done, done.version, first, false, &actor())
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
 }

@@ -40,7 +40,7 @@ const DEFAULT_LIMIT: u32 = 50;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "projects", description = "The register"), (name = "reference", description = "Organisation, departments and themes"), (name = "operations", description = "Health checks"))
+    tags((name = "projects", description = "The register"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "operations", description = "Health checks"))
 )]
 struct ApiDoc;
 
@@ -70,18 +70,31 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_project, update_project, withdraw_project))
         .routes(routes!(dashboard))
         .routes(routes!(duplicates))
+        .routes(routes!(get_import_mapping, put_import_mapping))
         .routes(routes!(health))
         .routes(routes!(ready))
 }
 
+/// Routes that take a spreadsheet: served with the upload's larger body limit.
+fn upload_api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_spreadsheets))
+}
+
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    doc.merge(upload_api_router().split_for_parts().1);
+    doc
+}
+
+/// The API's spreadsheet routes, mounted apart for their body limit.
+pub fn upload_router() -> Router<AppState> {
+    upload_api_router().split_for_parts().0
 }
 
 pub fn router() -> Router<AppState> {
-    let (router, doc) = api_router().split_for_parts();
-    let doc = std::sync::Arc::new(doc);
+    let (router, _) = api_router().split_for_parts();
+    let doc = std::sync::Arc::new(openapi_document());
     router.route(
         "/api/v1/openapi.json",
         axum::routing::get(move || {
@@ -427,4 +440,197 @@ pub async fn ready(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// How to import, in the query string of `POST /api/v1/imports`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Check and count, but write nothing (`true` or `false`; default `false`).
+    pub dry_run: Option<String>,
+    /// Import the valid rows and return the others as rejected, instead of all or nothing (default `false`).
+    pub valid_only: Option<String>,
+    /// The source the rows belong to; default: each file's name. A re-import of a source updates what it created.
+    pub source: Option<String>,
+    /// Import only this sheet of each workbook.
+    pub sheet: Option<String>,
+}
+
+fn query_flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value.map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(ApiError::Query(ValidationErrors::single(
+            name,
+            format!("'{other}' is not true or false"),
+        ))),
+    }
+}
+
+/// The outcome of an import: the report, and the rejected rows as CSV.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    #[serde(flatten)]
+    pub report: portfolio_app::import::ImportReport,
+    /// The rejected rows with a reason column, as CSV, when any were rejected.
+    pub rejected_csv: Option<String>,
+}
+
+/// Imports departments' spreadsheets (CSV or XLSX) into the register.
+///
+/// Send `multipart/form-data` with one or more `file` parts and, optionally,
+/// a `mapping` part (JSON, or TOML when its file name ends in `.toml`):
+/// `{"columns": {"Scheme": "title"}, "values": {"department": {"Health & Care": "health-social-care"}}}`.
+/// Without a mapping, the one saved for the source is used. All or nothing
+/// unless `valid_only=true`; every problem names its file, sheet, row and column.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(ImportQuery),
+    request_body(content_type = "multipart/form-data", description = "`file` parts (CSV or XLSX, up to 50 MB each) and an optional `mapping` part"),
+    responses((status = 200, description = "Imported (or, on a dry run, checked): the counts, and any rows left out", body = ImportResult),
+              (status = 400, description = "The request is not multipart, a query value is wrong, or the mapping cannot be read", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot edit projects", body = Problem, content_type = "application/problem+json"),
+              (status = 413, description = "The request is over 51 MB", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Nothing was written: the report lists every problem", body = ImportResult)))]
+async fn import_spreadsheets(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<ImportQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    use portfolio_app::import::{ImportFile, ImportOptions, MappingFile};
+    let dry_run = query_flag("dry_run", query.dry_run.as_deref())?;
+    let valid_only = query_flag("valid_only", query.valid_only.as_deref())?;
+    let bad =
+        |field: &str, message: String| ApiError::Body(ValidationErrors::single(field, message));
+    let mut multipart = axum::extract::Multipart::from_request(request, &state)
+        .await
+        .map_err(|e| {
+            bad(
+                "body",
+                format!("is not multipart/form-data: {}", e.body_text()),
+            )
+        })?;
+    let mut files = Vec::new();
+    let mut mapping = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::PayloadTooLarge)
+            }
+            Err(e) => return Err(bad("body", format!("could not be read: {}", e.body_text()))),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let bytes = match field.bytes().await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::PayloadTooLarge)
+            }
+            Err(e) => return Err(bad(&name, format!("could not be read: {}", e.body_text()))),
+        };
+        match name.as_str() {
+            "file" => files.push(ImportFile {
+                name: file_name.unwrap_or_else(|| format!("file {}", files.len() + 1)),
+                bytes: bytes.to_vec(),
+            }),
+            "mapping" => {
+                let text = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| bad("mapping", "is not UTF-8 text".into()))?;
+                let parsed =
+                    MappingFile::parse(file_name.as_deref().unwrap_or("mapping.json"), &text)
+                        .map_err(|e| bad("mapping", e))?;
+                mapping = Some(parsed);
+            }
+            other => return Err(bad(
+                other,
+                "is not a part this endpoint takes; send `file` parts and an optional `mapping`"
+                    .into(),
+            )),
+        }
+    }
+    if files.is_empty() {
+        return Err(bad(
+            "file",
+            "is missing; send at least one `file` part".into(),
+        ));
+    }
+    let options = ImportOptions {
+        source: query.source.filter(|s| !s.trim().is_empty()),
+        sheet: query.sheet.filter(|s| !s.trim().is_empty()),
+        mapping,
+        dry_run,
+        valid_only,
+        ..ImportOptions::default()
+    };
+    let report = state.app.import(&caller, &files, &options).await?;
+    let status = if report.written || (dry_run && report.problems.is_empty()) {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let rejected_csv = report.rejected_csv();
+    Ok((
+        status,
+        Json(ImportResult {
+            report,
+            rejected_csv,
+        }),
+    )
+        .into_response())
+}
+
+/// The column mapping saved for a source.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportMapping {
+    /// Header → field name (`title`, `department`, `cost_total`…) or `ignore`.
+    pub columns: std::collections::BTreeMap<String, String>,
+    /// Field → value as written → the option it means (a slug, or a stage's name).
+    #[serde(default)]
+    pub values: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}
+
+fn mapping_body(mapping: &portfolio_app::import::MappingFile) -> ImportMapping {
+    serde_json::from_str(&mapping.to_json()).unwrap_or(ImportMapping {
+        columns: Default::default(),
+        values: Default::default(),
+    })
+}
+
+/// The mapping saved for a source, used by every later import of it.
+#[utoipa::path(get, path = "/api/v1/import-mappings/{source}", tag = "imports",
+    params(("source" = String, Path, description = "The source's name, such as a file name")),
+    responses((status = 200, description = "The saved mapping", body = ImportMapping),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No mapping is saved for this source", body = Problem, content_type = "application/problem+json")))]
+async fn get_import_mapping(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(source): Path<String>,
+) -> Result<Json<ImportMapping>, ApiError> {
+    match state.app.saved_mapping(&caller, &source).await? {
+        Some(mapping) => Ok(Json(mapping_body(&mapping))),
+        None => Err(ApiError::App(AppError::NotFound("saved mapping"))),
+    }
+}
+
+/// Saves (or replaces) the mapping for a source.
+#[utoipa::path(put, path = "/api/v1/import-mappings/{source}", tag = "imports", request_body = ImportMapping,
+    params(("source" = String, Path, description = "The source's name, such as a file name")),
+    responses((status = 200, description = "Saved", body = ImportMapping),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot edit projects", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "A field or value name is not known", body = Problem, content_type = "application/problem+json")))]
+async fn put_import_mapping(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(source): Path<String>,
+    JsonBody(body): JsonBody<ImportMapping>,
+) -> Result<Json<ImportMapping>, ApiError> {
+    let text = serde_json::to_string(&body).unwrap_or_default();
+    let mapping = portfolio_app::import::MappingFile::parse("mapping.json", &text)
+        .map_err(|e| ApiError::App(AppError::Validation(ValidationErrors::single("mapping", e))))?;
+    state.app.save_mapping(&caller, &source, &mapping).await?;
+    Ok(Json(mapping_body(&mapping)))
 }

@@ -35,6 +35,10 @@ pub use api::openapi_document;
 /// Largest request body accepted (JSON or form).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// Largest request body of a spreadsheet upload: the import's 50 MB file
+/// limit and room for the form around it.
+pub const MAX_UPLOAD_BODY_BYTES: usize = 51 * 1024 * 1024;
+
 /// Options for serving.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
@@ -58,13 +62,21 @@ pub fn router(app: App, options: &ServeOptions) -> Router {
         app,
         secure_cookies: options.secure_cookies,
     };
-    let mut router = Router::new()
+    let small_bodies = Router::new()
         .merge(pages::router())
         .merge(api::router())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    let uploads = Router::new()
+        .merge(pages::upload_router())
+        .merge(api::upload_router())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BODY_BYTES));
+    let mut router = Router::new()
+        .merge(small_bodies)
+        .merge(uploads)
         .merge(assets::router())
         .fallback(pages::not_found)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(oversized_api_body_problem))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

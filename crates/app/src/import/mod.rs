@@ -18,20 +18,23 @@
 
 pub mod read;
 pub mod rows;
+pub mod uploads;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use portfolio_store::{Actor, ImportCounts, ImportedRow, RowOrigin};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use read::ImportLimits;
 pub use rows::MappingFile;
 
-use crate::{App, OrganisationReference, Result};
+use portfolio_domain::Permission;
+
+use crate::{App, Caller, OrganisationReference, Result};
 
 /// One problem with an import, placed as precisely as it can be.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportProblem {
     pub file: String,
     pub sheet: Option<String>,
@@ -42,6 +45,24 @@ pub struct ImportProblem {
     pub header: Option<String>,
     pub value: Option<String>,
     pub reason: String,
+    /// A near miss's likely option, for a person to confirm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<ValueSuggestion>,
+}
+
+/// "Health & Care" in a department column probably means "Health and Social
+/// Care": the import does not guess, but offers the option to confirm. A
+/// confirmed value goes into the mapping ([`MappingFile::confirm_value`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ValueSuggestion {
+    /// The field's name: department, stage, confidence or themes.
+    pub field: String,
+    /// The value as the cell holds it.
+    pub value: String,
+    /// The option's key (a slug, or a stage's or confidence's name).
+    pub key: String,
+    /// The option as people read it.
+    pub label: String,
 }
 
 impl std::fmt::Display for ImportProblem {
@@ -92,6 +113,7 @@ impl ImportFile {
                 header: None,
                 value: None,
                 reason,
+                suggestion: None,
             })
         };
         let size = std::fs::metadata(path)
@@ -120,15 +142,19 @@ pub struct ImportOptions {
     pub source: Option<String>,
     /// Import only this sheet of each workbook.
     pub sheet: Option<String>,
-    /// A person's mapping of headers to fields, over the proposed one.
+    /// A person's mapping of headers to fields, over the proposed one. Without
+    /// one, the mapping saved for the source (if any) is used.
     pub mapping: Option<MappingFile>,
     /// Check and count, but write nothing.
     pub dry_run: bool,
+    /// Import the rows that read cleanly and leave out the others (listed in
+    /// [`ImportReport::rejected`]), instead of all or nothing.
+    pub valid_only: bool,
     pub limits: ImportLimits,
 }
 
 /// What an import did, or why it did nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub files: Vec<String>,
     /// Rows below the headers that held any value.
@@ -137,18 +163,141 @@ pub struct ImportReport {
     pub updated: usize,
     pub unchanged: usize,
     pub dry_run: bool,
-    /// Whether the projects were written (false on a dry run or any problem).
+    /// Whether valid rows were imported without the rejected ones.
+    pub valid_only: bool,
+    /// Whether the projects were written (false on a dry run, or on any
+    /// problem unless only valid rows were asked for).
     pub written: bool,
     pub problems: Vec<ImportProblem>,
+    /// The rows with problems, as the file holds them, with their reasons:
+    /// left out of a valid-only import, or the reason an all-or-nothing
+    /// import wrote nothing.
+    pub rejected: Vec<RejectedSheet>,
+    /// The sources whose saved mapping was applied.
+    pub saved_mappings_used: Vec<String>,
 }
 
-/// A row that read cleanly, waiting for the write.
+/// A sheet's rejected rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RejectedSheet {
+    pub file: String,
+    pub sheet: Option<String>,
+    pub headers: Vec<String>,
+    pub rows: Vec<RejectedRow>,
+}
+
+/// A row left out, its cells as text and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RejectedRow {
+    /// As the spreadsheet shows it; the header row is 1.
+    pub row: u32,
+    pub cells: Vec<String>,
+    pub reasons: Vec<String>,
+}
+
+impl ImportReport {
+    /// How many rows were rejected.
+    pub fn rejected_rows(&self) -> usize {
+        self.rejected.iter().map(|s| s.rows.len()).sum()
+    }
+
+    /// The rejected rows as CSV, to correct and import again: the file,
+    /// sheet, row and reason, then every header the rejected rows' sheets
+    /// have, each row's cells under its own headers. Cells a spreadsheet
+    /// would run as a formula are neutralised. `None` when nothing was rejected.
+    pub fn rejected_csv(&self) -> Option<String> {
+        if self.rejected_rows() == 0 {
+            return None;
+        }
+        let mut headers: Vec<&str> = Vec::new();
+        for sheet in &self.rejected {
+            for h in &sheet.headers {
+                if !headers.contains(&h.as_str()) {
+                    headers.push(h);
+                }
+            }
+        }
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut head = vec!["File", "Sheet", "Row", "Reason"];
+        head.extend(headers.iter().copied());
+        let _ = w.write_record(head.iter().map(|h| crate::export::safe_cell(h)));
+        for sheet in &self.rejected {
+            let positions: Vec<usize> = sheet
+                .headers
+                .iter()
+                .map(|h| headers.iter().position(|x| x == h).unwrap_or(0))
+                .collect();
+            for row in &sheet.rows {
+                let mut record = vec![
+                    sheet.file.clone(),
+                    sheet.sheet.clone().unwrap_or_default(),
+                    row.row.to_string(),
+                    row.reasons.join("; "),
+                ];
+                let mut cells = vec![String::new(); headers.len()];
+                for (i, cell) in row.cells.iter().enumerate() {
+                    if let Some(&at) = positions.get(i) {
+                        cells[at].clone_from(cell);
+                    }
+                }
+                record.extend(cells);
+                let _ = w.write_record(record.iter().map(|c| crate::export::safe_cell(c)));
+            }
+        }
+        w.into_inner()
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// Adds a rejected row (its sheet entry made on first use).
+    fn reject(
+        &mut self,
+        sheet: &read::Sheet,
+        file: &str,
+        row: &read::DataRow,
+        reasons: Vec<String>,
+    ) {
+        let same = |s: &RejectedSheet| s.file == file && s.sheet == sheet.name;
+        if !self.rejected.last().is_some_and(same) {
+            self.rejected.push(RejectedSheet {
+                file: file.to_string(),
+                sheet: sheet.name.clone(),
+                headers: sheet.headers.clone(),
+                rows: Vec::new(),
+            });
+        }
+        if let Some(last) = self.rejected.last_mut() {
+            last.rows.push(RejectedRow {
+                row: row.number,
+                cells: row.cells.iter().map(read::Cell::text).collect(),
+                reasons,
+            });
+        }
+    }
+}
+
+/// A row that read cleanly, waiting for the write, and where its cells are.
 struct Ready {
     input: portfolio_domain::ProjectInput,
     origin: RowOrigin,
+    /// (file, sheet, row) positions in the sheets read.
+    at: (usize, usize, usize),
 }
 
 impl App {
+    /// Imports files into the caller's organisation (the web and the API).
+    pub async fn import(
+        &self,
+        caller: &Caller,
+        files: &[ImportFile],
+        options: &ImportOptions,
+    ) -> Result<ImportReport> {
+        caller.require(Permission::EditProjects)?;
+        let organisation = self.store.organisation(caller.organisation_id()).await?;
+        self.import_into(organisation, files, options, &caller.actor(), false)
+            .await
+    }
+
     /// Imports files from disk into an organisation (the command line's import).
     pub async fn import_paths(
         &self,
@@ -180,8 +329,8 @@ impl App {
         Ok(report)
     }
 
-    /// Imports files into an organisation, all or nothing. `refused` says a
-    /// problem was already found (an unreadable file), so nothing is written.
+    /// Imports files into an organisation. `refused` says a problem was
+    /// already found (an unreadable file), so an all-or-nothing import writes nothing.
     pub async fn import_files(
         &self,
         organisation_slug: &str,
@@ -191,25 +340,70 @@ impl App {
         refused: bool,
     ) -> Result<ImportReport> {
         let organisation = self.store.organisation_by_slug(organisation_slug).await?;
+        self.import_into(organisation, files, options, actor, refused)
+            .await
+    }
+
+    /// The mapping to read a source with: the one given, else the one saved for it.
+    async fn mapping_for(
+        &self,
+        organisation_id: i64,
+        source: &str,
+        options: &ImportOptions,
+        saved: &mut HashMap<String, Option<MappingFile>>,
+    ) -> Result<Option<MappingFile>> {
+        if let Some(given) = &options.mapping {
+            return Ok(Some(given.clone()));
+        }
+        if !saved.contains_key(source) {
+            let found = self.store.saved_mapping(organisation_id, source).await?;
+            let parsed = found.and_then(|m| MappingFile::parse("saved.json", &m.mapping).ok());
+            saved.insert(source.to_string(), parsed);
+        }
+        Ok(saved.get(source).cloned().flatten())
+    }
+
+    async fn import_into(
+        &self,
+        organisation: portfolio_domain::organisation::Organisation,
+        files: &[ImportFile],
+        options: &ImportOptions,
+        actor: &Actor,
+        refused: bool,
+    ) -> Result<ImportReport> {
         let reference = OrganisationReference {
             departments: self.store.departments(organisation.id).await?,
             themes: self.store.themes(organisation.id).await?,
             organisation,
         };
-        let rules = rows::RowRules {
-            reference: &reference,
-            today: chrono::Utc::now().date_naive(),
-        };
+        let org_id = reference.organisation.id;
         let mut report = ImportReport {
             files: files.iter().map(|f| f.name.clone()).collect(),
             dry_run: options.dry_run,
+            valid_only: options.valid_only,
             ..ImportReport::default()
         };
         let mut ready: Vec<Ready> = Vec::new();
+        let mut read_files: Vec<Vec<read::Sheet>> = Vec::new();
+        let mut saved: HashMap<String, Option<MappingFile>> = HashMap::new();
         // (source, row key) → where it was first seen, to refuse repeats.
         let mut seen: HashMap<(String, String), String> = HashMap::new();
-        for file in files {
+        for (file_index, file) in files.iter().enumerate() {
             let source = options.source.clone().unwrap_or_else(|| file.base_name());
+            let file_mapping = self
+                .mapping_for(org_id, &source, options, &mut saved)
+                .await?;
+            if options.mapping.is_none()
+                && file_mapping.is_some()
+                && !report.saved_mappings_used.contains(&source)
+            {
+                report.saved_mappings_used.push(source.clone());
+            }
+            let rules = rows::RowRules {
+                reference: &reference,
+                today: chrono::Utc::now().date_naive(),
+                mapping: file_mapping.as_ref(),
+            };
             let sheets = match read::read_sheets(
                 &file.name,
                 &file.bytes,
@@ -226,23 +420,30 @@ impl App {
                         header: None,
                         value: None,
                         reason: e.message,
+                        suggestion: None,
                     });
+                    read_files.push(Vec::new());
                     continue;
                 }
             };
-            for sheet in &sheets {
+            for (sheet_index, sheet) in sheets.iter().enumerate() {
                 let place = rows::SheetPlace {
                     file: &file.name,
                     sheet: sheet.name.as_deref(),
                 };
                 report.rows_read += sheet.rows.len();
                 let (mapping, header_problems) =
-                    rows::map_headers(sheet, &place, options.mapping.as_ref());
+                    rows::map_headers(sheet, &place, file_mapping.as_ref());
                 if !header_problems.is_empty() {
+                    let reasons: Vec<String> =
+                        header_problems.iter().map(|p| p.to_string()).collect();
+                    for row in &sheet.rows {
+                        report.reject(sheet, &file.name, row, reasons.clone());
+                    }
                     report.problems.extend(header_problems);
                     continue;
                 }
-                for row in &sheet.rows {
+                for (row_index, row) in sheet.rows.iter().enumerate() {
                     match rows::read_row(row, &mapping, &place, &rules) {
                         Ok(read) => {
                             let here = match &sheet.name {
@@ -260,7 +461,7 @@ impl App {
                                             portfolio_domain::consolidate::columns::Field::Title,
                                         )
                                     });
-                                report.problems.push(place.problem(
+                                let problem = place.problem(
                                     Some(row.number),
                                     column,
                                     None,
@@ -268,7 +469,9 @@ impl App {
                                         "describes the same project as {first} (same {}); each row must be a different project",
                                         if read.row_key.starts_with("code:") { "ID" } else { "title" }
                                     ),
-                                ));
+                                );
+                                report.reject(sheet, &file.name, row, vec![problem.reason.clone()]);
+                                report.problems.push(problem);
                                 continue;
                             }
                             seen.insert(key, here);
@@ -281,68 +484,121 @@ impl App {
                                     sheet: sheet.name.clone(),
                                     row: i64::from(row.number),
                                 },
+                                at: (file_index, sheet_index, row_index),
                             });
                         }
-                        Err(mut problems) => report.problems.append(&mut problems),
+                        Err(problems) => {
+                            let reasons = problems.iter().map(cell_reason).collect();
+                            report.reject(sheet, &file.name, row, reasons);
+                            report.problems.extend(problems);
+                        }
                     }
                 }
             }
+            read_files.push(sheets);
         }
-        if refused || !report.problems.is_empty() {
+        let stopped = refused || !report.problems.is_empty();
+        if (stopped && !options.valid_only) || ready.is_empty() {
             return Ok(report);
         }
-        let imported: Vec<ImportedRow<'_>> = ready
-            .iter()
-            .map(|r| ImportedRow {
-                input: &r.input,
-                origin: &r.origin,
-            })
-            .collect();
         let org = &reference.organisation;
-        let outcome = self
-            .store
-            .import_projects(
-                org.id,
-                &org.project_code_prefix,
-                &imported,
-                actor,
-                !options.dry_run,
-                |current, input| input.check_update(current),
-            )
-            .await?;
-        match outcome {
-            Ok(ImportCounts {
-                created,
-                updated,
-                unchanged,
-            }) => {
-                report.created = created;
-                report.updated = updated;
-                report.unchanged = unchanged;
-                report.written = !options.dry_run;
-            }
-            Err(refusals) => {
-                for (i, errors) in refusals {
-                    let origin = &ready[i].origin;
-                    for e in errors.0 {
-                        report.problems.push(ImportProblem {
-                            file: origin.file.clone(),
-                            sheet: origin.sheet.clone(),
-                            row: u32::try_from(origin.row).ok(),
-                            column: None,
-                            header: None,
-                            value: None,
-                            reason: format!(
-                                "would change the project this row created before, but its {} {}",
-                                e.field, e.message
-                            ),
-                        });
+        // A valid-only import leaves out rows the store refuses too, and tries again once.
+        for attempt in 0..2 {
+            let imported: Vec<ImportedRow<'_>> = ready
+                .iter()
+                .map(|r| ImportedRow {
+                    input: &r.input,
+                    origin: &r.origin,
+                })
+                .collect();
+            let outcome = self
+                .store
+                .import_projects(
+                    org.id,
+                    &org.project_code_prefix,
+                    &imported,
+                    actor,
+                    !options.dry_run,
+                    |current, input| input.check_update(current),
+                )
+                .await?;
+            match outcome {
+                Ok(ImportCounts {
+                    created,
+                    updated,
+                    unchanged,
+                }) => {
+                    report.created = created;
+                    report.updated = updated;
+                    report.unchanged = unchanged;
+                    report.written = !options.dry_run;
+                    break;
+                }
+                Err(refusals) => {
+                    let mut refused_rows = Vec::new();
+                    for (i, errors) in refusals {
+                        let origin = &ready[i].origin;
+                        let mut reasons = Vec::new();
+                        for e in errors.0 {
+                            let problem = ImportProblem {
+                                file: origin.file.clone(),
+                                sheet: origin.sheet.clone(),
+                                row: u32::try_from(origin.row).ok(),
+                                column: None,
+                                header: None,
+                                value: None,
+                                reason: format!(
+                                    "would change the project this row created before, but its {} {}",
+                                    e.field, e.message
+                                ),
+                                suggestion: None,
+                            };
+                            reasons.push(problem.reason.clone());
+                            report.problems.push(problem);
+                        }
+                        let (f, s, r) = ready[i].at;
+                        let sheet = &read_files[f][s];
+                        report.reject(sheet, &files[f].name, &sheet.rows[r], reasons);
+                        refused_rows.push(i);
+                    }
+                    if !options.valid_only || attempt == 1 {
+                        break;
+                    }
+                    let mut index = 0;
+                    ready.retain(|_| {
+                        let keep = !refused_rows.contains(&index);
+                        index += 1;
+                        keep
+                    });
+                    if ready.is_empty() {
+                        break;
                     }
                 }
             }
         }
         Ok(report)
     }
+}
+
+/// A problem's reason as a rejected row's reason column says it: the column and the reason.
+fn cell_reason(problem: &ImportProblem) -> String {
+    let mut out = String::new();
+    if let Some(column) = &problem.column {
+        out.push_str(&format!("column {column}"));
+        if let Some(header) = &problem.header {
+            out.push_str(&format!(" ({header})"));
+        }
+        out.push_str(": ");
+    }
+    if let Some(value) = &problem.value {
+        let quoted = format!("'{value}'");
+        if !problem.reason.starts_with(&quoted) {
+            out.push_str(&quoted);
+            out.push(' ');
+        }
+    }
+    out.push_str(&problem.reason);
+    out
 }
 
 #[cfg(test)]
@@ -358,6 +614,7 @@ mod tests {
             header: Some("Start".into()),
             value: Some(value.into()),
             reason: reason.into(),
+            suggestion: None,
         }
     }
 

@@ -33,25 +33,52 @@ use portfolio_domain::project::{CostDraft, Reference};
 use portfolio_domain::{
     DeliveryConfidence, FinancialYear, Money, ProjectDraft, ProjectInput, Stage, ValidationErrors,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::read::{Cell, DataRow, Sheet};
-use super::ImportProblem;
+use super::{ImportProblem, ValueSuggestion};
 use crate::OrganisationReference;
 
-/// A person's choice of field per header, from a JSON or TOML file:
-/// `{"columns": {"Scheme": "title", "Notes": "ignore"}}` or
-/// `[columns]` / `"Scheme" = "title"`. Field names are the register's
-/// (title, department, stage, cost_total, capital, start_date…).
+/// A person's choice of field per header, and of option per near-miss value,
+/// from a JSON or TOML file, a saved mapping or the import page:
+/// `{"columns": {"Scheme": "title", "Notes": "ignore"},
+///   "values": {"department": {"Health & Care": "health-social-care"}}}` or
+/// `[columns]` / `"Scheme" = "title"` and `[values.department]` /
+/// `"Health & Care" = "health-social-care"`. Field names are the register's
+/// (title, department, stage, cost_total, capital, start_date…); a value is
+/// confirmed as an option's key (a department's or theme's slug, a stage's or
+/// delivery confidence's name such as `delivery` or `amber`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MappingFile {
     choices: BTreeMap<String, Option<Field>>,
+    values: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct MappingText {
+    #[serde(default)]
     columns: BTreeMap<String, String>,
+    #[serde(default)]
+    values: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The fields whose cells name one of the organisation's options, and so may
+/// have confirmed values.
+const VALUE_FIELDS: [Field; 4] = [
+    Field::Department,
+    Field::Stage,
+    Field::Confidence,
+    Field::Themes,
+];
+
+/// A value as confirmed values are keyed: lower case, single spaces.
+fn value_key(value: &str) -> String {
+    value
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 impl MappingFile {
@@ -82,7 +109,75 @@ impl MappingFile {
             };
             choices.insert(header.trim().to_lowercase(), chosen);
         }
-        Ok(MappingFile { choices })
+        let mut values = BTreeMap::new();
+        for (field, confirmed) in parsed.values {
+            let wanted = field.trim().to_lowercase();
+            if !VALUE_FIELDS.iter().any(|f| f.as_str() == wanted) {
+                let names: Vec<&str> = VALUE_FIELDS.iter().map(|f| f.as_str()).collect();
+                return Err(format!(
+                    "confirms values of '{field}'; values can be confirmed only for {}",
+                    names.join(", ")
+                ));
+            }
+            let entry: &mut BTreeMap<String, String> = values.entry(wanted).or_default();
+            for (value, key) in confirmed {
+                entry.insert(value_key(&value), key.trim().to_string());
+            }
+        }
+        Ok(MappingFile { choices, values })
+    }
+
+    /// The mapping as JSON, as [`MappingFile::parse`] reads it.
+    pub fn to_json(&self) -> String {
+        let text = MappingText {
+            columns: self
+                .choices
+                .iter()
+                .map(|(h, f)| (h.clone(), f.map_or("ignore", Field::as_str).to_string()))
+                .collect(),
+            values: self.values.clone(),
+        };
+        serde_json::to_string(&text).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Chooses the field of the column headed `header` (`None`: ignore it).
+    pub fn set_column(&mut self, header: &str, field: Option<Field>) {
+        self.choices.insert(header.trim().to_lowercase(), field);
+    }
+
+    /// The field chosen for a header, if the mapping says.
+    pub fn column(&self, header: &str) -> Option<Option<Field>> {
+        self.choices.get(&header.trim().to_lowercase()).copied()
+    }
+
+    /// Confirms that `value` in a `field` column means the option `key`.
+    pub fn confirm_value(&mut self, field: &str, value: &str, key: &str) -> Result<(), String> {
+        if !VALUE_FIELDS.iter().any(|f| f.as_str() == field) {
+            return Err(format!("values of '{field}' cannot be confirmed"));
+        }
+        self.values
+            .entry(field.to_string())
+            .or_default()
+            .insert(value_key(value), key.to_string());
+        Ok(())
+    }
+
+    /// The confirmed values, by field name and value.
+    pub fn confirmed_values(&self) -> &BTreeMap<String, BTreeMap<String, String>> {
+        &self.values
+    }
+
+    /// The option a value was confirmed as, if it was.
+    fn confirmed(&self, field: Field, value: &str) -> Option<&str> {
+        self.values
+            .get(field.as_str())
+            .and_then(|m| m.get(&value_key(value)))
+            .map(String::as_str)
+    }
+
+    /// Whether the mapping says nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.choices.is_empty() && self.values.values().all(BTreeMap::is_empty)
     }
 }
 
@@ -108,6 +203,7 @@ impl SheetPlace<'_> {
             header: column.map(|c| c.header.clone()),
             value,
             reason: reason.into(),
+            suggestion: None,
         }
     }
 }
@@ -188,6 +284,8 @@ pub(crate) fn map_headers(
 pub(crate) struct RowRules<'a> {
     pub reference: &'a OrganisationReference,
     pub today: NaiveDate,
+    /// The person's mapping, whose confirmed values settle near misses.
+    pub mapping: Option<&'a MappingFile>,
 }
 
 /// A row read into a validated project, and its key.
@@ -196,15 +294,47 @@ pub(crate) struct ReadRow {
     pub row_key: String,
 }
 
-/// Matches a cell to an option, exactly; a near miss is a problem with its suggestion.
-fn choose<K: Clone>(value: &str, what: &str, pairs: &[(K, String)]) -> Result<K, String> {
-    let borrowed: Vec<(K, &str)> = pairs.iter().map(|(k, l)| (k.clone(), l.as_str())).collect();
+/// Why a cell matched none of the options, and the near miss to confirm, if any.
+struct Unmatched {
+    reason: String,
+    suggestion: Option<ValueSuggestion>,
+}
+
+/// Matches a cell to an option (keyed by its name or slug): exactly, or as
+/// the person confirmed it; a near miss is a problem with its suggestion.
+fn choose(
+    value: &str,
+    field: Field,
+    what: &str,
+    pairs: &[(String, String)],
+    rules: &RowRules<'_>,
+) -> Result<String, Unmatched> {
+    if let Some(key) = rules.mapping.and_then(|m| m.confirmed(field, value)) {
+        if pairs.iter().any(|(k, _)| k == key) {
+            return Ok(key.to_string());
+        }
+    }
+    let borrowed: Vec<(String, &str)> =
+        pairs.iter().map(|(k, l)| (k.clone(), l.as_str())).collect();
     match match_option(value, &borrowed) {
         Ok(OptionMatch::Exact(key)) => Ok(key),
-        Ok(OptionMatch::Suggestion { label, reason, .. }) => Err(format!(
-            "is not exactly a {what}; did you mean '{label}' ({reason})? Correct the cell"
-        )),
-        Err(reason) => Err(format!("is not a {what}: {reason}")),
+        Ok(OptionMatch::Suggestion {
+            key, label, reason, ..
+        }) => Err(Unmatched {
+            reason: format!(
+                "is not exactly a {what}; did you mean '{label}' ({reason})? Confirm the suggestion or correct the cell"
+            ),
+            suggestion: Some(ValueSuggestion {
+                field: field.as_str().to_string(),
+                value: value.trim().to_string(),
+                key,
+                label,
+            }),
+        }),
+        Err(reason) => Err(Unmatched {
+            reason: format!("is not a {what}: {reason}"),
+            suggestion: None,
+        }),
     }
 }
 
@@ -336,12 +466,14 @@ pub(crate) fn read_row(
             .map(|(_, c)| c.text().trim().to_string())
             .unwrap_or_default()
     };
-    let mut fail = |field: Field, reason: String| {
+    let mut fail = |field: Field, reason: String, suggestion: Option<ValueSuggestion>| {
         let (column, cell) = match cells.get(&field) {
             Some((column, cell)) => (Some(*column), Some(cell.text())),
             None => (mapping.column_for(field), None),
         };
-        problems.push(place.problem(Some(row.number), column, cell, reason));
+        let mut problem = place.problem(Some(row.number), column, cell, reason);
+        problem.suggestion = suggestion;
+        problems.push(problem);
     };
 
     draft.title = text(Field::Title);
@@ -365,39 +497,65 @@ pub(crate) fn read_row(
         fail(
             Field::Department,
             "is empty; every project needs a department".into(),
+            None,
         );
     } else {
-        match choose(&department, "department of this organisation", &departments) {
+        match choose(
+            &department,
+            Field::Department,
+            "department of this organisation",
+            &departments,
+            rules,
+        ) {
             Ok(slug) => draft.department = slug,
-            Err(reason) => fail(Field::Department, reason),
+            Err(e) => fail(Field::Department, e.reason, e.suggestion),
         }
     }
 
     let stage = text(Field::Stage);
-    let stages: Vec<(Stage, String)> = Stage::ALL
+    let stages: Vec<(String, String)> = Stage::ALL
         .iter()
-        .flat_map(|s| [(*s, s.label().to_string()), (*s, s.as_str().to_string())])
+        .flat_map(|s| {
+            [
+                (s.as_str().to_string(), s.label().to_string()),
+                (s.as_str().to_string(), s.as_str().to_string()),
+            ]
+        })
         .collect();
     if stage.is_empty() {
-        fail(Field::Stage, "is empty; every project needs a stage".into());
+        fail(
+            Field::Stage,
+            "is empty; every project needs a stage".into(),
+            None,
+        );
     } else {
-        match Stage::parse(&stage).or_else(|_| choose(&stage, "stage", &stages)) {
+        match Stage::parse(&stage) {
             Ok(s) => draft.stage = s.as_str().to_string(),
-            Err(reason) => fail(Field::Stage, reason),
+            Err(_) => match choose(&stage, Field::Stage, "stage", &stages, rules) {
+                Ok(key) => draft.stage = key,
+                Err(e) => fail(Field::Stage, e.reason, e.suggestion),
+            },
         }
     }
 
     let confidence = text(Field::Confidence);
     if !confidence.is_empty() && !portfolio_domain::consolidate::cell::is_not_known(&confidence) {
-        let labels: Vec<(DeliveryConfidence, String)> = DeliveryConfidence::ALL
+        let labels: Vec<(String, String)> = DeliveryConfidence::ALL
             .iter()
-            .map(|c| (*c, c.label().to_string()))
+            .map(|c| (c.as_str().to_string(), c.label().to_string()))
             .collect();
-        match DeliveryConfidence::parse(&confidence)
-            .or_else(|_| choose(&confidence, "delivery confidence", &labels))
-        {
+        match DeliveryConfidence::parse(&confidence) {
             Ok(c) => draft.confidence = Some(c.as_str().to_string()),
-            Err(reason) => fail(Field::Confidence, reason),
+            Err(_) => match choose(
+                &confidence,
+                Field::Confidence,
+                "delivery confidence",
+                &labels,
+                rules,
+            ) {
+                Ok(key) => draft.confidence = Some(key),
+                Err(e) => fail(Field::Confidence, e.reason, e.suggestion),
+            },
         }
     }
 
@@ -417,9 +575,19 @@ pub(crate) fn read_row(
         })
         .collect();
     for theme in split_list(&text(Field::Themes)) {
-        match choose(&theme, "theme of this organisation", &themes) {
+        match choose(
+            &theme,
+            Field::Themes,
+            "theme of this organisation",
+            &themes,
+            rules,
+        ) {
             Ok(slug) => draft.themes.push(slug),
-            Err(reason) => fail(Field::Themes, format!("'{theme}' {reason}")),
+            Err(e) => fail(
+                Field::Themes,
+                format!("'{theme}' {}", e.reason),
+                e.suggestion,
+            ),
         }
     }
 
@@ -428,7 +596,7 @@ pub(crate) fn read_row(
         if let Some((_, cell)) = cells.get(&field) {
             match date_of(cell, year_start) {
                 Ok(d) => dates[slot] = d,
-                Err(reason) => fail(field, reason),
+                Err(reason) => fail(field, reason, None),
             }
         }
     }
@@ -438,7 +606,7 @@ pub(crate) fn read_row(
     if let Some((_, cell)) = cells.get(&Field::Published) {
         match bool_of(cell) {
             Ok(b) => draft.published = b,
-            Err(reason) => fail(Field::Published, reason),
+            Err(reason) => fail(Field::Published, reason, None),
         }
     }
 
@@ -450,7 +618,7 @@ pub(crate) fn read_row(
                     amounts.insert(field, m);
                 }
                 Ok(None) => {}
-                Err(reason) => fail(field, reason),
+                Err(reason) => fail(field, reason, None),
             }
         }
     }
@@ -489,7 +657,7 @@ pub(crate) fn read_row(
                 capital_pence: capital.map_or(0, |m| m.pence()),
                 revenue_pence: revenue.map_or(0, |m| m.pence()),
             }),
-            Err(reason) => fail(Field::FinancialYear, reason),
+            Err(reason) => fail(Field::FinancialYear, reason, None),
         }
     }
 

@@ -24,8 +24,17 @@ pub async fn import(global: &GlobalOptions, args: ImportArgs) -> anyhow::Result<
         sheet: args.sheet.clone(),
         mapping,
         dry_run: args.dry_run,
+        valid_only: args.valid_only,
         ..ImportOptions::default()
     };
+    if let Some(path) = &args.rejected {
+        if path.exists() {
+            bail!(
+                "{} already exists; choose a new file for the rejected rows",
+                path.display()
+            );
+        }
+    }
     let app = open_configured(global).await?;
     let paths: Vec<&Path> = args.files.iter().map(|p| p.as_path()).collect();
     let report = app
@@ -43,7 +52,11 @@ pub async fn import(global: &GlobalOptions, args: ImportArgs) -> anyhow::Result<
         ReportFormat::Text => text_report(&report),
     };
     out(&text)?;
-    if !report.problems.is_empty() {
+    if let (Some(path), Some(csv)) = (&args.rejected, report.rejected_csv()) {
+        std::fs::write(path, csv)
+            .with_context(|| format!("could not write the rejected rows to {}", path.display()))?;
+    }
+    if !report.problems.is_empty() && !report.written && !(report.valid_only && report.dry_run) {
         bail!(
             "nothing was imported: {} problem{} to correct",
             report.problems.len(),
@@ -63,7 +76,18 @@ fn text_report(report: &ImportReport) -> String {
         if report.rows_read == 1 { "" } else { "s" },
         if files == 1 { "" } else { "s" }
     );
-    if !report.problems.is_empty() {
+    if !report.problems.is_empty() && report.valid_only {
+        text.push_str(&format!(
+            "{read} {} row{} left out for {} problem{}:\n",
+            report.rejected_rows(),
+            if report.rejected_rows() == 1 { "" } else { "s" },
+            report.problems.len(),
+            if report.problems.len() == 1 { "" } else { "s" },
+        ));
+        for problem in &report.problems {
+            text.push_str(&format!("{problem}\n"));
+        }
+    } else if !report.problems.is_empty() {
         text.push_str(&format!(
             "{read} Nothing was imported: {} problem{} found.\n",
             report.problems.len(),

@@ -3,13 +3,14 @@
 mod dashboard;
 mod duplicates;
 mod form;
+mod imports;
 mod project;
 mod register;
 mod sign_in;
 
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::CookieJar;
 use minijinja::{context, Value};
@@ -30,11 +31,23 @@ pub fn router() -> Router<AppState> {
         .route("/projects.csv", get(register::csv))
         .route("/duplicates", get(duplicates::show))
         .route("/projects/new", get(project::new_form))
+        .route("/imports/new", get(imports::new_form))
+        .route("/imports/{id}", get(imports::show))
+        .route("/imports/{id}/columns", post(imports::choose_columns))
+        .route("/imports/{id}/check", get(imports::check))
+        .route("/imports/{id}/values", post(imports::confirm_values))
+        .route("/imports/{id}/commit", post(imports::commit))
+        .route("/imports/{id}/rejected.csv", get(imports::rejected_csv))
         .route("/projects/{code}", get(project::show))
         .route(
             "/projects/{code}/edit",
             get(project::edit_form).post(project::update),
         )
+}
+
+/// Pages that take a spreadsheet: served with the upload's larger body limit.
+pub fn upload_router() -> Router<AppState> {
+    Router::new().route("/imports/upload", post(imports::upload))
 }
 
 /// What every signed-in page's layout needs.
