@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, Value};
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
@@ -28,6 +28,16 @@ const TEMPLATES: [(&str, &str); 9] = [
         include_str!("../templates/duplicates.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
+    ("import_new.html", include_str!("../templates/import_new.html")),
+    (
+        "import_columns.html",
+        include_str!("../templates/import_columns.html"),
+    ),
+    (
+        "import_check.html",
+        include_str!("../templates/import_check.html"),
+    ),
+    ("import_done.html", include_str!("../templates/import_done.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {
