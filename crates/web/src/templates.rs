@@ -28,7 +28,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/duplicates.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
-    ("import_new.html", include_str!("../templates/import_new.html")),
+    (
+        "import_new.html",
+        include_str!("../templates/import_new.html"),
+    ),
     (
         "import_columns.html",
         include_str!("../templates/import_columns.html"),
@@ -37,7 +40,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "import_check.html",
         include_str!("../templates/import_check.html"),
     ),
-    ("import_done.html", include_str!("../templates/import_done.html")),
+    (
+        "import_done.html",
+        include_str!("../templates/import_done.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {
