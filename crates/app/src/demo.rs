@@ -5,6 +5,7 @@ use portfolio_domain::project::Reference;
 use portfolio_domain::{Role, ValidationErrors};
 use portfolio_store::{Actor, NewProject};
 
+use crate::import::ImportFile;
 use crate::{App, AppError, Result};
 
 /// Projects written per transaction when seeding.
@@ -71,6 +72,18 @@ impl App {
     /// Builds Northmere County Council with its 76 projects and an administrator.
     /// Refuses when the organisation already exists.
     pub async fn seed_demo(&self, admin_password: &str) -> Result<DemoSeed> {
+        self.seed_demo_council(admin_password, true).await
+    }
+
+    /// Builds Northmere County Council with an administrator, and with its 76
+    /// projects unless `with_projects` is false: then the register starts
+    /// empty, for the departments' spreadsheets ([`demo_spreadsheets`]) to
+    /// be imported and consolidated. Refuses when the organisation exists.
+    pub async fn seed_demo_council(
+        &self,
+        admin_password: &str,
+        with_projects: bool,
+    ) -> Result<DemoSeed> {
         if self
             .store
             .organisation_by_slug(demo::ORGANISATION_SLUG)
@@ -83,7 +96,11 @@ impl App {
             )));
         }
         let actor = Actor::system("demo");
-        let drafts = demo::projects();
+        let drafts = if with_projects {
+            demo::projects()
+        } else {
+            Vec::new()
+        };
         let n = self
             .seed_organisation(
                 demo::ORGANISATION_SLUG,
@@ -107,4 +124,109 @@ impl App {
             projects: n,
         })
     }
+}
+
+/// The demo council's five departmental spreadsheets as files: the 76
+/// projects of the demo programme and 24 overlaps, in each department's own
+/// shape (XLSX workbooks, a Windows-1252 semicolon CSV, a UTF-8 CSV with a
+/// byte-order mark…). Always the same bytes' content.
+pub fn demo_spreadsheets() -> Vec<ImportFile> {
+    use portfolio_domain::demo::spreadsheets::{spreadsheets, DemoFormat};
+    spreadsheets()
+        .into_iter()
+        .map(|file| {
+            let bytes = match file.format {
+                DemoFormat::Xlsx => workbook_bytes(&file.sheets),
+                DemoFormat::Csv {
+                    windows_1252,
+                    byte_order_mark,
+                    delimiter,
+                } => csv_bytes(&file.sheets, windows_1252, byte_order_mark, delimiter),
+            };
+            ImportFile {
+                name: file.file_name.to_string(),
+                bytes,
+            }
+        })
+        .collect()
+}
+
+fn csv_bytes(
+    sheets: &[portfolio_domain::demo::spreadsheets::DemoSheet],
+    windows_1252: bool,
+    byte_order_mark: bool,
+    delimiter: u8,
+) -> Vec<u8> {
+    use portfolio_domain::demo::spreadsheets::DemoCell;
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for sheet in sheets {
+        let _ = w.write_record(&sheet.headers);
+        for row in &sheet.rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    DemoCell::Empty => String::new(),
+                    DemoCell::Text(s) => s.clone(),
+                    DemoCell::Number(n) => n.to_string(),
+                    DemoCell::Date(d) => d.format("%d/%m/%Y").to_string(),
+                })
+                .collect();
+            let _ = w.write_record(&cells);
+        }
+    }
+    let text = w.into_inner().unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let mut bytes = Vec::new();
+    if windows_1252 {
+        let (encoded, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+        bytes.extend_from_slice(&encoded);
+    } else {
+        if byte_order_mark {
+            bytes.extend_from_slice(b"\xEF\xBB\xBF");
+        }
+        bytes.extend_from_slice(text.as_bytes());
+    }
+    bytes
+}
+
+fn workbook_bytes(sheets: &[portfolio_domain::demo::spreadsheets::DemoSheet]) -> Vec<u8> {
+    use portfolio_domain::demo::spreadsheets::DemoCell;
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let dated = Format::new().set_num_format("dd/mm/yyyy");
+    for sheet in sheets {
+        let ws = book.add_worksheet();
+        let _ = ws.set_name(sheet.name);
+        for (c, h) in sheet.headers.iter().enumerate() {
+            let _ = ws.write_string_with_format(0, c as u16, *h, &bold);
+        }
+        for (r, row) in sheet.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                let _ = match cell {
+                    DemoCell::Empty => Ok(&mut *ws),
+                    DemoCell::Text(s) => ws.write_string(r, c, s),
+                    DemoCell::Number(n) => ws.write_number(r, c, *n),
+                    DemoCell::Date(d) => {
+                        use chrono::Datelike;
+                        match ExcelDateTime::from_ymd(
+                            d.year() as u16,
+                            d.month() as u8,
+                            d.day() as u8,
+                        ) {
+                            Ok(date) => ws.write_datetime_with_format(r, c, &date, &dated),
+                            Err(_) => ws.write_string(r, c, d.format("%d/%m/%Y").to_string()),
+                        }
+                    }
+                };
+            }
+        }
+        let _ = ws.autofit();
+    }
+    book.save_to_buffer().unwrap_or_default()
 }

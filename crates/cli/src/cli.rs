@@ -112,6 +112,12 @@ pub enum Command {
         long_about = "Build the demo council, Northmere County Council with 76 projects, in a \
                       fresh embedded database (<data-dir>/demo.sqlite, replaced on every run) \
                       and serve it.\n\n\
+                      The five departmental spreadsheets the demo programme was consolidated \
+                      from are written to <data-dir>/demo-spreadsheets/: 100 rows in five \
+                      shapes, 24 of them describing a project a second time. With \
+                      --from-spreadsheets the council starts with an empty register, to import \
+                      them (on the Import page, or with `portfolio import`) and consolidate \
+                      them on the Possible duplicates page.\n\n\
                       The administrator's password is PORTFOLIO_DEMO_PASSWORD if set (at least \
                       12 characters), otherwise a random one; it is printed with the sign-in \
                       email. With an explicit --database-url the demo is built there instead, \
@@ -119,7 +125,8 @@ pub enum Command {
         after_help = "Examples:\n  \
                       portfolio demo\n  \
                       portfolio demo --listen 127.0.0.1:3000 --data-dir /tmp/portfolio-demo\n  \
-                      PORTFOLIO_DEMO_PASSWORD='a long demo password' portfolio demo"
+                      PORTFOLIO_DEMO_PASSWORD='a long demo password' portfolio demo\n  \
+                      portfolio demo --from-spreadsheets"
     )]
     Demo(DemoArgs),
 
@@ -284,6 +291,10 @@ pub struct DemoArgs {
         default_value = DEFAULT_LISTEN
     )]
     pub listen: String,
+
+    /// Start with an empty register, to import the departments' spreadsheets yourself.
+    #[arg(long)]
+    pub from_spreadsheets: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -79,7 +79,9 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
         }
         Err(portfolio_store::StoreError::NotFound { .. }) => {
             let password = configured_password.unwrap_or_else(random_password);
-            let seed = app.seed_demo(&password).await?;
+            let seed = app
+                .seed_demo_council(&password, !args.from_spreadsheets)
+                .await?;
             out(&format!(
                 "Demo council: {} ({} projects)\n",
                 demo::ORGANISATION_NAME,
@@ -89,6 +91,20 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
         }
         Err(e) => return Err(AppError::from(e)).context("could not look for the demo council"),
     };
+    let sheets = write_demo_spreadsheets(&global.data_dir)?;
+    out(&format!(
+        "The departments' spreadsheets it was consolidated from: {}\n",
+        sheets.display()
+    ))?;
+    if args.from_spreadsheets {
+        out(&format!(
+            "The register is empty: import them on the Import page, or with\n  \
+             portfolio import --org {} --database-url '{}' {}/*\n",
+            demo::ORGANISATION_SLUG,
+            config::redact_url(&url),
+            sheets.display()
+        ))?;
+    }
     match sign_in {
         Some(password) => out(&format!(
             "Sign in as {} with password: {password}\n",
@@ -101,6 +117,19 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
         ))?,
     }
     run(app, &url, listener, ServeOptions::default()).await
+}
+
+/// Writes the demo's departmental spreadsheets into `<data-dir>/demo-spreadsheets/`,
+/// replacing what an earlier run wrote there.
+fn write_demo_spreadsheets(data_dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    let dir = data_dir.join("demo-spreadsheets");
+    std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
+    for file in portfolio_app::demo::demo_spreadsheets() {
+        let path = dir.join(&file.name);
+        std::fs::write(&path, &file.bytes)
+            .with_context(|| format!("could not write {}", path.display()))?;
+    }
+    Ok(dir)
 }
 
 /// The demo password from the environment, checked against the password rules.

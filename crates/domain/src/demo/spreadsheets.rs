@@ -503,10 +503,18 @@ mod tests {
         assert_eq!(rows, CATALOGUE.len() + OVERLAPS);
         let mut headers: Vec<&str> = files.iter().map(|f| f.sheets[0].headers[0]).collect();
         headers.dedup();
-        assert_eq!(headers.len(), 5, "each department names its columns differently");
+        assert_eq!(
+            headers.len(),
+            5,
+            "each department names its columns differently"
+        );
         for f in &files {
             for s in &f.sheets {
-                assert!(s.rows.iter().all(|r| r.len() == s.headers.len()), "{}", f.file_name);
+                assert!(
+                    s.rows.iter().all(|r| r.len() == s.headers.len()),
+                    "{}",
+                    f.file_name
+                );
             }
         }
     }
