@@ -366,3 +366,91 @@ async fn hostile_files_give_clear_reasons_and_write_nothing() {
     }
     assert_eq!(total(&t).await, 0);
 }
+
+#[tokio::test]
+async fn spreadsheet_limits_and_layouts_give_clear_reasons() {
+    let t = test_app().await;
+    // Excel's maximum sheet: 1,048,576 rows. Refused with the limit named.
+    let mut huge = String::from("Title,Department,Stage\n");
+    for i in 0..1_048_575 {
+        huge.push_str(&format!("Project {i},Public Health,Concept\n"));
+    }
+    let report = import(
+        &t,
+        &[file("huge.csv", huge.into_bytes())],
+        &ImportOptions::default(),
+    )
+    .await;
+    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+    assert!(
+        report.problems[0].reason.contains("more than 200000 rows"),
+        "{}",
+        report.problems[0].reason
+    );
+
+    // A file over 50 MB is refused before it is read.
+    let dir = std::env::temp_dir().join(format!("portfolio-big-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.csv");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(51 * 1024 * 1024)
+        .unwrap();
+    let report = t
+        .app
+        .import_paths(
+            "northmere",
+            &[big.as_path()],
+            &ImportOptions::default(),
+            &actor(),
+        )
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(report.problems.len(), 1);
+    assert!(
+        report.problems[0].reason.contains("50 MB"),
+        "{}",
+        report.problems[0].reason
+    );
+
+    // Merged cells: the value sits in the first cell of the range; the
+    // others read as empty, so a merged department is reported on the rows
+    // it spans, not guessed.
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("Projects").unwrap();
+    for (c, h) in ["Title", "Department", "Stage"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "Merged one").unwrap();
+    ws.write_string(2, 0, "Merged two").unwrap();
+    ws.merge_range(1, 1, 2, 1, "Public Health", &Format::new())
+        .unwrap();
+    ws.write_string(1, 2, "Concept").unwrap();
+    ws.write_string(2, 2, "Concept").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let report = import(&t, &[file("merged.xlsx", bytes)], &ImportOptions::default()).await;
+    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+    let p = &report.problems[0];
+    assert_eq!((p.row, p.column.as_deref()), (Some(3), Some("B")));
+    assert!(p.reason.contains("is empty"), "{}", p.reason);
+    assert_eq!(total(&t).await, 0);
+}
+
+#[tokio::test]
+async fn formulas_in_text_are_stored_as_written_and_neutralised_on_export() {
+    let t = test_app().await;
+    let csv = "Title,Department,Stage,Summary\n\
+               \"=HYPERLINK(\"\"http://example.invalid\"\",\"\"Click\"\")\",Public Health,Concept,+SUM(A1:A9)\n";
+    let report = import(&t, &[file("hostile.csv", csv)], &ImportOptions::default()).await;
+    assert!(report.written, "{:#?}", report.problems);
+    let projects = t.app.export_organisation("northmere").await.unwrap();
+    assert_eq!(
+        projects[0].title, "=HYPERLINK(\"http://example.invalid\",\"Click\")",
+        "stored exactly as written"
+    );
+    let exported = portfolio_app::export::projects_csv(&projects);
+    assert!(exported.contains("\"'=HYPERLINK("), "{exported}");
+    assert!(exported.contains(",'+SUM(A1:A9),"), "{exported}");
+}
