@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, Value};
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
@@ -27,6 +27,12 @@ const TEMPLATES: [(&str, &str); 9] = [
         "duplicates.html",
         include_str!("../templates/duplicates.html"),
     ),
+    ("merge.html", include_str!("../templates/merge.html")),
+    (
+        "merge_check.html",
+        include_str!("../templates/merge_check.html"),
+    ),
+    ("lineage.html", include_str!("../templates/lineage.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];
 
