@@ -75,6 +75,10 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/projects/{code}", "delete"),
         ("/api/v1/dashboard", "get"),
         ("/api/v1/duplicates", "get"),
+        ("/api/v1/merges", "post"),
+        ("/api/v1/merges/{id}", "get"),
+        ("/api/v1/merges/{id}/undo", "post"),
+        ("/api/v1/projects/{code}/lineage", "get"),
         ("/health", "get"),
         ("/ready", "get"),
     ];
@@ -117,7 +121,7 @@ async fn every_documented_operation_is_mounted() {
     let ops = operations(&doc);
     assert!(!ops.is_empty());
     for (path, method) in &ops {
-        let uri = path.replace("{code}", "DP-001");
+        let uri = path.replace("{code}", "DP-001").replace("{id}", "1");
         assert!(!uri.contains('{'), "unfilled parameter in {path}");
         let method: Method = method.to_uppercase().parse().unwrap();
         let mut b = Request::builder()

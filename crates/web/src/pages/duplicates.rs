@@ -32,7 +32,6 @@ fn pair_view(pair: &DuplicatePair) -> Value {
         b => project_view(&pair.b),
         percent => pair.percent(),
         reasons => pair.reasons.clone(),
-        merge_href => super::merge::merge_href(&[&pair.a.code, &pair.b.code]),
     }
 }
 

@@ -25,11 +25,6 @@ use crate::session::PageSession;
 use crate::templates::render_status;
 use crate::AppState;
 
-/// The address of the merge page for these projects.
-pub(crate) fn merge_href(codes: &[&str]) -> String {
-    format!("/merge?projects={}", codes.join(","))
-}
-
 /// A field's value as the pages show it.
 fn display(p: &Project, field: MergeField) -> String {
     let or = |s: &str, none: &str| {
