@@ -126,6 +126,18 @@ test('signed-in pages have no accessibility violations', { timeout: 300_000 }, a
       await assertNoAxeViolations(page, 'possible duplicates');
     });
 
+    await t.test('merge page and its check step', async () => {
+      await visit(page, '/duplicates');
+      const link = page.locator('a[href^="/merge?projects="]').first();
+      assert.ok(await link.count(), 'the demo data has possible duplicates to merge');
+      await visit(page, await link.getAttribute('href'));
+      assert.equal(await page.locator('h1').innerText(), 'Merge projects');
+      await assertNoAxeViolations(page, 'merge page');
+      await submitForm(page, 'Continue');
+      assert.equal(await page.locator('h1').innerText(), 'Check the merge before you confirm it');
+      await assertNoAxeViolations(page, 'merge check page');
+    });
+
     await t.test('new project form', async () => {
       await visit(page, '/projects/new');
       assert.equal(await page.locator('input[name="code"]').count(), 1, 'code input');

@@ -237,6 +237,28 @@ pub enum Command {
     )]
     Duplicates(DuplicatesArgs),
 
+    /// Merge duplicate projects into one, keeping lineage; or undo a merge.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        long_about = "Merge projects that describe the same work: the survivor continues, the \
+                      others keep their own values, move to the merged stage and link to the \
+                      survivor. Each field keeps the survivor's value unless --take names another \
+                      project's or --combine combines them (costs added year by year, themes and \
+                      tags united, summaries joined with a blank line, sponsors and managers \
+                      named together, the earliest start and the latest end date).\n\n\
+                      Fields: title, summary, department, themes, stage, phase, sponsor, manager, \
+                      start_date, end_date, costs, confidence, tags, published.\n\n\
+                      One transaction with audit records; prints the merge's id, with which \
+                      `portfolio merge undo` restores every project, unless one has changed since.",
+        after_help = "Examples:\n  \
+                      portfolio merge --org northmere --survivor DP-012 --merge DP-040 \\\n      \
+                      --take title=DP-040 --combine costs --combine summary\n  \
+                      portfolio merge --org northmere --survivor DP-012 --merge DP-040 --merge DP-041 --format json\n  \
+                      portfolio merge undo --org northmere 3"
+    )]
+    Merge(MergeArgs),
+
     /// Copy the embedded database to a file, safely while the server runs.
     #[command(
         long_about = "Write a consistent copy of the embedded SQLite database to a new file, \
@@ -507,6 +529,76 @@ pub enum DuplicatesFormat {
     /// One pair a line: codes, titles, likelihood and reasons.
     Text,
     /// A JSON array of pairs, each with a, b, score (0 to 1) and reasons.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    #[command(subcommand)]
+    pub command: Option<MergeCommand>,
+
+    #[command(flatten)]
+    pub merge: MergeProjectsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeProjectsArgs {
+    /// The organisation's slug; may be left out when the database holds only one.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+
+    /// The project that continues, e.g. DP-012.
+    #[arg(long, value_name = "CODE", required = true)]
+    pub survivor: Option<String>,
+
+    /// A project to merge into the survivor (repeat for several).
+    #[arg(long = "merge", value_name = "CODE", required = true)]
+    pub merged: Vec<String>,
+
+    /// Take a field's value from another project of the merge, e.g. title=DP-040 (repeatable).
+    #[arg(long, value_name = "FIELD=CODE")]
+    pub take: Vec<String>,
+
+    /// Combine a field's values: costs, themes, tags, summary, sponsor, manager,
+    /// start_date, end_date (repeatable).
+    #[arg(long, value_name = "FIELD")]
+    pub combine: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MergeFormat::Text)]
+    pub format: MergeFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MergeCommand {
+    /// Undo a merge: every project gets back its values from before it.
+    #[command(
+        long_about = "Undo a merge by its id (printed by `portfolio merge`, shown in the API): \
+                      every project gets back its values from before the merge, in one \
+                      transaction with audit records. Refused if the merge was already undone \
+                      or a project of it has changed since.",
+        after_help = "Example:\n  portfolio merge undo --org northmere 3"
+    )]
+    Undo {
+        /// The organisation's slug; may be left out when the database holds only one.
+        #[arg(long, value_name = "SLUG")]
+        org: Option<String>,
+
+        /// The merge's id.
+        #[arg(value_name = "ID")]
+        id: i64,
+
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = MergeFormat::Text)]
+        format: MergeFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    /// One line saying what was merged (or restored), with the merge's id.
+    Text,
+    /// The merge as JSON: id, survivor, merged, merged_at, merged_by, undone_at, undone_by.
     Json,
 }
 

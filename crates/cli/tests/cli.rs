@@ -351,6 +351,8 @@ fn every_command_has_help() {
         &["token", "create"],
         &["export"],
         &["duplicates"],
+        &["merge"],
+        &["merge", "undo"],
         &["backup"],
         &["generate"],
     ];
@@ -668,4 +670,130 @@ fn duplicates_lists_a_planted_pair_in_text_and_json() {
     // An unknown organisation is named as not found.
     let out = output(&mut portfolio(&dir, &["duplicates", "--org", "nowhere"]));
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// The register as `export --format json` gives it, by code.
+fn exported(dir: &TempDir) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let stdout = success(&mut portfolio(dir, &["export", "--format", "json"]));
+    let projects: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("a JSON array");
+    projects
+        .into_iter()
+        .map(|p| (p["code"].as_str().expect("code").to_string(), p))
+        .collect()
+}
+
+fn total_pence(project: &serde_json::Value) -> i64 {
+    project["costs"]
+        .as_array()
+        .expect("costs")
+        .iter()
+        .map(|c| c["capital_pence"].as_i64().unwrap() + c["revenue_pence"].as_i64().unwrap())
+        .sum()
+}
+
+#[test]
+fn merge_combines_chosen_fields_and_undo_restores_them() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 3);
+    let before = exported(&dir);
+    let codes: Vec<String> = before.keys().cloned().collect();
+    let (a, b, c) = (&codes[0], &codes[1], &codes[2]);
+
+    let take = format!("title={b}");
+    let stdout = success(&mut portfolio(
+        &dir,
+        &[
+            "merge",
+            "--org",
+            "test",
+            "--survivor",
+            a,
+            "--merge",
+            b,
+            "--take",
+            &take,
+            "--combine",
+            "costs",
+        ],
+    ));
+    assert_eq!(
+        stdout,
+        format!("Merged {b} into {a} (merge 1). Undo with: portfolio merge undo --org test 1\n")
+    );
+    let after = exported(&dir);
+    assert_eq!(after[a]["title"], before[b]["title"]);
+    assert_eq!(
+        total_pence(&after[a]),
+        total_pence(&before[a]) + total_pence(&before[b]),
+        "the costs are added together"
+    );
+    assert_eq!(after[b]["stage"], "merged");
+    assert_eq!(
+        after[b]["title"], before[b]["title"],
+        "the merged project keeps its values"
+    );
+    assert_eq!(after[c], before[c]);
+
+    // Refusals name the field and change nothing.
+    for (args, says) in [
+        (
+            vec!["merge", "--survivor", c.as_str(), "--merge", b.as_str()],
+            "merged[0].code: ",
+        ),
+        (
+            vec![
+                "merge",
+                "--survivor",
+                c.as_str(),
+                "--merge",
+                a.as_str(),
+                "--combine",
+                "title",
+            ],
+            "fields.title: ",
+        ),
+        (
+            vec!["merge", "--survivor", c.as_str(), "--merge", "DP-99999"],
+            "merged[0].code: there is no project DP-99999",
+        ),
+        (
+            vec![
+                "merge",
+                "--survivor",
+                c.as_str(),
+                "--merge",
+                a.as_str(),
+                "--take",
+                "title",
+            ],
+            "FIELD=CODE",
+        ),
+    ] {
+        let out = output(&mut portfolio(&dir, &args));
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert_eq!(exported(&dir), after);
+
+    // Undo, as JSON: every project is back as it was.
+    let stdout = success(&mut portfolio(
+        &dir,
+        &["merge", "undo", "--org", "test", "1", "--format", "json"],
+    ));
+    let undone: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON merge");
+    assert_eq!(undone["id"], 1);
+    assert!(undone["undone_at"].is_string(), "{undone}");
+    let restored = exported(&dir);
+    for code in [a, b] {
+        for field in ["title", "stage", "costs", "summary", "themes"] {
+            assert_eq!(restored[code][field], before[code][field], "{code} {field}");
+        }
+    }
+    // Not twice.
+    let out = output(&mut portfolio(&dir, &["merge", "undo", "1"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already been undone"), "{stderr}");
 }

@@ -443,6 +443,28 @@ impl Project {
         })
     }
 
+    /// The project's own values as an input, to write them again unchanged
+    /// (or with one change, such as a new stage).
+    pub fn to_input(&self) -> ProjectInput {
+        ProjectInput {
+            code: ProjectCode::parse(&self.code).ok(),
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            department: self.department.clone(),
+            themes: self.themes.clone(),
+            stage: self.stage,
+            phase: self.phase,
+            sponsor: self.sponsor.clone(),
+            manager: self.manager.clone(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+            costs: self.costs.clone(),
+            confidence: self.confidence,
+            tags: self.tags.clone(),
+            published: self.published,
+        }
+    }
+
     /// The draft that, validated, gives this project back: used to fill edit forms.
     pub fn to_draft(&self) -> ProjectDraft {
         ProjectDraft {

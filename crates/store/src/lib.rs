@@ -18,6 +18,7 @@
 
 mod audit;
 mod imports;
+mod merges;
 mod organisations;
 mod projects;
 mod uploads;

@@ -320,7 +320,7 @@ impl Store {
         Ok(())
     }
 
-    async fn project_in_tx(
+    pub(crate) async fn project_in_tx(
         &self,
         tx: &mut Transaction<'_, Any>,
         organisation_id: i64,

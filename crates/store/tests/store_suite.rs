@@ -15,6 +15,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
+use portfolio_domain::consolidate::merge::{
+    check_undo, Lineage, Merge, MergeDraft, MergeMemberDraft, MergePlan,
+};
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::demo::{self, DEPARTMENTS, THEMES};
 use portfolio_domain::filter::{ProjectFilter, ProjectQuery};
@@ -286,6 +289,10 @@ backend_tests!(
     imports_all_or_nothing_and_records_provenance,
     reimport_updates_instead_of_duplicating,
     an_import_refused_by_the_check_writes_nothing,
+    merges_write_lineage_and_audit,
+    a_stale_or_refused_merge_writes_nothing,
+    undoing_a_merge_restores_every_project,
+    undo_is_refused_after_a_later_edit_or_twice,
     uploads_keep_their_bytes_and_belong_to_their_uploader,
     upload_mappings_refuse_stale_writes_and_save_per_source,
 );
@@ -2271,5 +2278,442 @@ async fn upload_mappings_refuse_stale_writes_and_save_per_source(store: &Store) 
             .set_upload_mapping(&done, done.version, first, false, &actor())
             .await,
         Err(StoreError::Conflict { .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// Merges
+// ---------------------------------------------------------------------------
+
+/// Three projects of one piece of work: costs, themes and tags of their own.
+async fn three_twins(store: &Store, org: &Org) -> (Project, Project, Project) {
+    let cost = |year: &str, capital_pence: i64, revenue_pence: i64| CostDraft {
+        year: year.into(),
+        capital_pence,
+        revenue_pence,
+    };
+    let mut a = draft("Children's case management system");
+    a.summary = "Replace the ageing system.".into();
+    a.themes = vec![THEMES[0].0.into()];
+    a.tags = vec!["children".into()];
+    a.costs = vec![cost("2026/27", 100_000, 20_000)];
+    let mut b = draft("Replace children's social care case management");
+    b.summary = "Social workers need one record.".into();
+    b.themes = vec![THEMES[1].0.into()];
+    b.tags = vec!["case".into()];
+    b.stage = "design".into();
+    b.costs = vec![cost("2026/27", 5_000, 1_000), cost("2027/28", 7_000, 0)];
+    let mut c = draft("Case management: children");
+    c.costs = vec![cost("2027/28", 0, 300)];
+    (
+        org.create(store, &a).await,
+        org.create(store, &b).await,
+        org.create(store, &c).await,
+    )
+}
+
+/// A plan naming the projects at their versions, with field choices.
+fn merge_plan(survivor: &Project, merged: &[&Project], fields: &[(&str, &str)]) -> MergePlan {
+    let member = |p: &Project| MergeMemberDraft {
+        code: p.code.clone(),
+        version: p.version,
+    };
+    MergeDraft {
+        survivor: member(survivor),
+        merged: merged.iter().map(|p| member(p)).collect(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+    .parse()
+    .expect("a valid plan")
+}
+
+/// Merges with the domain's rules, as the application does.
+async fn merge(
+    store: &Store,
+    org: &Org,
+    plan: &MergePlan,
+) -> Result<Result<Merge, ValidationErrors>, StoreError> {
+    store
+        .merge_projects(org.id(), plan, &actor(), |s, m| plan.apply(s, m))
+        .await
+}
+
+/// Undoes with the domain's rules, as the application does.
+async fn undo(
+    store: &Store,
+    org: &Org,
+    id: i64,
+) -> Result<Result<Merge, ValidationErrors>, StoreError> {
+    store
+        .undo_merge(org.id(), id, &actor(), |undone, states, current| {
+            check_undo(id, undone, states, current)
+        })
+        .await
+}
+
+async fn merges_write_lineage_and_audit(store: &Store) {
+    let org = migrated_org(store).await;
+    let (a, b, c) = three_twins(store, &org).await;
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let data_before = store.data_version(org.id()).await.unwrap();
+
+    let plan = merge_plan(
+        &a,
+        &[&b, &c],
+        &[
+            ("title", &b.code),
+            ("costs", "combine"),
+            ("themes", "combine"),
+            ("tags", "combine"),
+            ("summary", "combine"),
+            ("stage", &b.code),
+        ],
+    );
+    let merged = merge(store, &org, &plan)
+        .await
+        .expect("no conflict")
+        .expect("the domain allows it");
+
+    // The survivor has the chosen and combined values, at a new version.
+    let survivor = &merged.survivor;
+    assert_eq!(survivor.code, a.code);
+    assert_eq!(survivor.title, b.title);
+    assert_eq!(survivor.stage, Stage::Design);
+    assert_eq!(
+        survivor.summary,
+        "Replace the ageing system.\n\nSocial workers need one record."
+    );
+    assert_eq!(survivor.version, 2);
+    let costs: Vec<(String, i64, i64)> = survivor
+        .costs
+        .iter()
+        .map(|c| {
+            (
+                c.year.to_string(),
+                c.capital_pence.pence(),
+                c.revenue_pence.pence(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        costs,
+        vec![
+            ("2026/27".to_string(), 105_000, 21_000),
+            ("2027/28".to_string(), 7_000, 300)
+        ]
+    );
+    assert_eq!(
+        survivor.total_cost().pence(),
+        a.total_cost().pence() + b.total_cost().pence() + c.total_cost().pence()
+    );
+    let mut theme_slugs: Vec<&str> = survivor.themes.iter().map(|t| t.slug.as_str()).collect();
+    theme_slugs.sort();
+    let mut expected_themes = vec![THEMES[0].0, THEMES[1].0];
+    expected_themes.sort();
+    assert_eq!(theme_slugs, expected_themes);
+    assert_eq!(survivor.tags, vec!["children", "case"]);
+    assert_eq!(store.project(org.id(), &a.code).await.unwrap(), *survivor);
+
+    // The others keep their values, merged.
+    for (before, after) in [&b, &c].into_iter().zip(&merged.merged) {
+        let stored = store.project(org.id(), &before.code).await.unwrap();
+        assert_eq!(stored, *after);
+        assert_eq!(stored.stage, Stage::Merged);
+        assert_eq!(stored.version, 2);
+        assert_eq!(stored.title, before.title);
+        assert_eq!(stored.costs, before.costs);
+    }
+
+    // Lineage on both sides.
+    let lineage = store.lineage(org.id(), a.id).await.unwrap();
+    assert_eq!(lineage.merged_into, None);
+    let from: Vec<&str> = lineage
+        .merged_from
+        .iter()
+        .map(|l| l.code.as_str())
+        .collect();
+    assert_eq!(from, vec![b.code.as_str(), c.code.as_str()]);
+    assert!(lineage.merged_from.iter().all(|l| l.merge_id == merged.id));
+    assert_eq!(lineage.merged_from[0].merged_by, ACTOR_LABEL);
+    let into = store
+        .lineage(org.id(), b.id)
+        .await
+        .unwrap()
+        .merged_into
+        .expect("b was merged into a");
+    assert_eq!(
+        (into.code.as_str(), into.title.as_str()),
+        (a.code.as_str(), b.title.as_str())
+    );
+    assert_eq!(into.merge_id, merged.id);
+
+    // The merge reads back as written.
+    assert_eq!(store.merge(org.id(), merged.id).await.unwrap(), merged);
+
+    // One audit record per project and one for the merge, holding them all.
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before + 4);
+    assert!(store.data_version(org.id()).await.unwrap() > data_before);
+    let history = store.history(org.id(), "project", a.id).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(last.action, "merged");
+    assert!(last.changed_fields().contains(&"costs".to_string()));
+    let record = store.history(org.id(), "merge", merged.id).await.unwrap();
+    assert_eq!(record.len(), 1);
+    assert_eq!(record[0].action, "merged");
+    let before = record[0].before.as_ref().unwrap();
+    assert_eq!(before["survivor"]["title"], a.title.as_str());
+    assert_eq!(before["merged"][1]["code"], c.code.as_str());
+    assert_eq!(
+        record[0].after.as_ref().unwrap()["merged"][0]["stage"],
+        "merged"
+    );
+
+    // Counts see the merged stage.
+    let counts = store.project_counts(org.id()).await.unwrap();
+    let merged_count: i64 = counts
+        .stage_department
+        .iter()
+        .filter(|(s, _, _)| *s == Stage::Merged)
+        .map(|(_, _, n)| n)
+        .sum();
+    assert_eq!(merged_count, 2);
+}
+
+async fn a_stale_or_refused_merge_writes_nothing(store: &Store) {
+    let org = migrated_org(store).await;
+    let (a, b, c) = three_twins(store, &org).await;
+    let plan = merge_plan(&a, &[&b, &c], &[("costs", "combine")]);
+
+    // Someone edits c after the merge page was read.
+    let edited = edit(&org, &c, |d| d.title = "Renamed meanwhile".into());
+    let c2 = update(store, &org, &c.code, 1, &edited)
+        .await
+        .unwrap()
+        .unwrap();
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let data_before = store.data_version(org.id()).await.unwrap();
+
+    match merge(store, &org, &plan).await {
+        Err(StoreError::Conflict {
+            entity,
+            current_version,
+            current,
+        }) => {
+            assert_eq!(entity, "project");
+            assert_eq!(current_version, 2);
+            assert_eq!(
+                *current,
+                Some(c2.clone()),
+                "the conflict names the changed project"
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(store.project(org.id(), &a.code).await.unwrap(), a);
+    assert_eq!(store.project(org.id(), &b.code).await.unwrap(), b);
+    assert_eq!(store.project(org.id(), &c2.code).await.unwrap(), c2);
+    assert_eq!(
+        store.lineage(org.id(), a.id).await.unwrap(),
+        Lineage::default()
+    );
+    assert_eq!(
+        store.lineage(org.id(), b.id).await.unwrap(),
+        Lineage::default()
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before);
+    assert_eq!(store.data_version(org.id()).await.unwrap(), data_before);
+
+    // The domain refusing (a withdrawn project) writes nothing either.
+    let withdrawn = edit(&org, &b, |d| d.stage = "withdrawn".into());
+    let b2 = update(store, &org, &b.code, 1, &withdrawn)
+        .await
+        .unwrap()
+        .unwrap();
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let plan = merge_plan(&a, &[&b2, &c2], &[]);
+    let refused = merge(store, &org, &plan)
+        .await
+        .expect("no conflict")
+        .expect_err("a withdrawn project cannot be merged");
+    assert!(
+        refused
+            .for_field("merged[0].code")
+            .unwrap()
+            .contains("withdrawn"),
+        "{refused}"
+    );
+    assert_eq!(store.project(org.id(), &a.code).await.unwrap(), a);
+    assert_eq!(store.project(org.id(), &c2.code).await.unwrap(), c2);
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before);
+
+    // A project of another organisation is not found by this one.
+    let other = new_org(store, "southmere", "DP").await;
+    let theirs = other.create(store, &draft("Elsewhere")).await;
+    let mut lookalike = theirs.clone();
+    lookalike.code = "DP-099".into();
+    let plan = merge_plan(&a, &[&lookalike], &[]);
+    assert!(matches!(
+        merge(store, &org, &plan).await,
+        Err(StoreError::NotFound { entity: "project" })
+    ));
+    assert_eq!(store.project(org.id(), &a.code).await.unwrap(), a);
+}
+
+async fn undoing_a_merge_restores_every_project(store: &Store) {
+    let org = migrated_org(store).await;
+    let (a, b, c) = three_twins(store, &org).await;
+    let plan = merge_plan(
+        &a,
+        &[&b, &c],
+        &[
+            ("title", &c.code),
+            ("costs", "combine"),
+            ("themes", "combine"),
+        ],
+    );
+    let merged = merge(store, &org, &plan).await.unwrap().unwrap();
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+
+    let undone = undo(store, &org, merged.id)
+        .await
+        .expect("no store error")
+        .expect("nothing changed since the merge");
+    assert_eq!(undone.id, merged.id);
+    assert!(undone.undone_at.is_some());
+    assert_eq!(undone.undone_by.as_deref(), Some(ACTOR_LABEL));
+    for (original, restored) in [&a, &b, &c]
+        .into_iter()
+        .zip(std::iter::once(&undone.survivor).chain(&undone.merged))
+    {
+        let stored = store.project(org.id(), &original.code).await.unwrap();
+        assert_eq!(&stored, restored);
+        assert_eq!(
+            stored.to_input(),
+            original.to_input(),
+            "{} is exactly as before the merge",
+            original.code
+        );
+        assert_eq!(
+            stored.version, 3,
+            "a new version, so readers see the change"
+        );
+        assert_eq!(stored.created_at, original.created_at);
+    }
+    // No lineage left; the merge and the history remember it.
+    assert_eq!(
+        store.lineage(org.id(), a.id).await.unwrap(),
+        Lineage::default()
+    );
+    assert_eq!(
+        store.lineage(org.id(), c.id).await.unwrap(),
+        Lineage::default()
+    );
+    let read = store.merge(org.id(), merged.id).await.unwrap();
+    assert_eq!(read.undone_at, undone.undone_at);
+    assert_eq!(read.merged_at, merged.merged_at);
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before + 4);
+    let actions: Vec<String> = store
+        .history(org.id(), "project", b.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.action)
+        .collect();
+    assert_eq!(actions, vec!["created", "merged", "merge_undone"]);
+    let record = store.history(org.id(), "merge", merged.id).await.unwrap();
+    assert_eq!(record.len(), 2);
+    assert_eq!(record[1].action, "merge_undone");
+
+    // The projects can be merged again afterwards.
+    let again = merge_plan(&undone.merged[0], &[&undone.survivor], &[]);
+    let second = merge(store, &org, &again).await.unwrap().unwrap();
+    assert_ne!(second.id, merged.id);
+    assert_eq!(second.merged[0].stage, Stage::Merged);
+}
+
+async fn undo_is_refused_after_a_later_edit_or_twice(store: &Store) {
+    let org = migrated_org(store).await;
+    let (a, b, c) = three_twins(store, &org).await;
+    let merged = merge(store, &org, &merge_plan(&a, &[&b], &[]))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // The survivor is edited after the merge: undoing would lose that edit.
+    let later = edit(&org, &merged.survivor, |d| {
+        d.title = "Edited after the merge".into()
+    });
+    let edited = update(store, &org, &a.code, 2, &later)
+        .await
+        .unwrap()
+        .unwrap();
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let refused = undo(store, &org, merged.id)
+        .await
+        .expect("no store error")
+        .expect_err("a later edit blocks the undo");
+    let message = refused.for_field("merge").expect("names the merge");
+    assert!(
+        message.starts_with(&format!("{} has changed since the merge", a.code)),
+        "{message}"
+    );
+    assert_eq!(store.project(org.id(), &a.code).await.unwrap(), edited);
+    assert_eq!(
+        store.project(org.id(), &b.code).await.unwrap(),
+        merged.merged[0],
+        "still merged"
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before);
+    assert_eq!(
+        store
+            .lineage(org.id(), b.id)
+            .await
+            .unwrap()
+            .merged_into
+            .unwrap()
+            .code,
+        a.code
+    );
+    assert_eq!(
+        store.merge(org.id(), merged.id).await.unwrap().undone_at,
+        None
+    );
+
+    // A merge undone once cannot be undone again.
+    let second = merge(store, &org, &merge_plan(&edited, &[&c], &[]))
+        .await
+        .unwrap()
+        .unwrap();
+    undo(store, &org, second.id).await.unwrap().unwrap();
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let twice = undo(store, &org, second.id)
+        .await
+        .unwrap()
+        .expect_err("already undone");
+    assert!(
+        twice
+            .for_field("merge")
+            .unwrap()
+            .contains("already been undone"),
+        "{twice}"
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before);
+
+    // Unknown merges, and another organisation's, are not found.
+    assert!(matches!(
+        undo(store, &org, second.id + 100).await,
+        Err(StoreError::NotFound { entity: "merge" })
+    ));
+    let other = new_org(store, "southmere", "SM").await;
+    assert!(matches!(
+        undo(store, &other, merged.id).await,
+        Err(StoreError::NotFound { entity: "merge" })
+    ));
+    assert!(matches!(
+        store.merge(other.id(), merged.id).await,
+        Err(StoreError::NotFound { entity: "merge" })
     ));
 }

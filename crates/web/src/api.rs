@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use portfolio_app::duplicates::{DuplicatePair, MAX_LIMIT};
 use portfolio_app::AppError;
+use portfolio_domain::consolidate::merge::{Lineage, Merge, MergeDraft};
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::filter::ProjectQuery;
 use portfolio_domain::organisation::{Department, Organisation, Theme};
@@ -40,7 +41,7 @@ const DEFAULT_LIMIT: u32 = 50;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "projects", description = "The register"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "operations", description = "Health checks"))
+    tags((name = "projects", description = "The register"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "operations", description = "Health checks"))
 )]
 struct ApiDoc;
 
@@ -71,6 +72,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(dashboard))
         .routes(routes!(duplicates))
         .routes(routes!(get_import_mapping, put_import_mapping))
+        .routes(routes!(create_merge))
+        .routes(routes!(get_merge))
+        .routes(routes!(undo_merge))
+        .routes(routes!(project_lineage))
         .routes(routes!(health))
         .routes(routes!(ready))
 }
@@ -408,6 +413,92 @@ async fn duplicates(
     let limit = parse_limit(query.limit.as_deref())?;
     let pairs = state.app.duplicates(&caller, limit).await?;
     Ok(Json(DuplicateList { pairs, limit }))
+}
+
+/// A merge's id from the path: a number, or no such merge.
+fn merge_id(id: &str) -> Result<i64, ApiError> {
+    id.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(ApiError::App(AppError::NotFound("merge")))
+}
+
+fn merge_response(status: StatusCode, merge: Merge) -> Response {
+    let location = HeaderValue::from_str(&format!("/api/v1/merges/{}", merge.id)).ok();
+    let mut response = (status, Json(merge)).into_response();
+    if status == StatusCode::CREATED {
+        if let Some(l) = location {
+            response.headers_mut().insert(header::LOCATION, l);
+        }
+    }
+    response
+}
+
+/// Merges projects into a survivor: per field, the survivor's value, another project's, or a combination.
+///
+/// Every project is named with the version read; if any changed since, nothing is merged (412,
+/// naming it). The merged projects keep their values and move to the `merged` stage, linked to
+/// the survivor.
+#[utoipa::path(post, path = "/api/v1/merges", tag = "merges", request_body = MergeDraft,
+    responses((status = 201, description = "Merged: the merge with its id, the survivor and the merged projects as written", body = Merge),
+              (status = 400, description = "The body is not the JSON expected", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot edit projects", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "A project changed since the version named; the problem names it", body = Problem, content_type = "application/problem+json"),
+              (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "The merge is not valid: fewer than two projects, unknown codes or fields, a project merged or withdrawn, or combined values over a limit", body = Problem, content_type = "application/problem+json")))]
+async fn create_merge(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    JsonBody(draft): JsonBody<MergeDraft>,
+) -> Result<Response, ApiError> {
+    let merge = state.app.merge(&caller, &draft).await?;
+    Ok(merge_response(StatusCode::CREATED, merge))
+}
+
+/// A merge, with its projects as they are now.
+#[utoipa::path(get, path = "/api/v1/merges/{id}", tag = "merges", params(("id" = i64, Path, description = "The merge's id")),
+    responses((status = 200, description = "The merge; undone_at is set once it has been undone", body = Merge),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such merge in the caller's organisation", body = Problem, content_type = "application/problem+json")))]
+async fn get_merge(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let merge = state.app.merge_record(&caller, merge_id(&id)?).await?;
+    Ok(merge_response(StatusCode::OK, merge))
+}
+
+/// Undoes a merge: every project gets back its values from before it.
+#[utoipa::path(post, path = "/api/v1/merges/{id}/undo", tag = "merges", params(("id" = i64, Path, description = "The merge's id")),
+    responses((status = 200, description = "Undone: the projects as restored", body = Merge),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot edit projects", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such merge in the caller's organisation", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Already undone, or a project changed since the merge (named)", body = Problem, content_type = "application/problem+json")))]
+async fn undo_merge(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let merge = state.app.undo_merge(&caller, merge_id(&id)?).await?;
+    Ok(merge_response(StatusCode::OK, merge))
+}
+
+/// Where a project came from and went to by merges still in force.
+#[utoipa::path(get, path = "/api/v1/projects/{code}/lineage", tag = "merges", params(("code" = String, Path, description = "Project code, e.g. DP-042")),
+    responses((status = 200, description = "The project this one was merged into, and those merged into it", body = Lineage),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such project in the caller's organisation", body = Problem, content_type = "application/problem+json")))]
+async fn project_lineage(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(code): Path<String>,
+) -> Result<Json<Lineage>, ApiError> {
+    let project = state.app.project(&caller, &code).await?;
+    Ok(Json(state.app.lineage(&caller, &project).await?))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -140,11 +140,16 @@ impl IntoResponse for ApiError {
                     problem(StatusCode::NOT_FOUND, "not-found", "Not found", format!("{what} not found"), vec![]),
                 ),
                 AppError::Conflict { entity, current } => {
+                    // Name the record when it is known: a merge names several projects.
+                    let which = match current.as_ref() {
+                        Some(c) => format!("{entity} {} (now at version {})", c.code, c.version),
+                        None => format!("this {entity}"),
+                    };
                     let mut p = problem(
                         StatusCode::PRECONDITION_FAILED,
                         "stale-version",
                         "Changed by someone else",
-                        format!("this {entity} was changed by someone else since you read it; fetch it again and reapply your change"),
+                        format!("{which} was changed by someone else since you read it; fetch it again and reapply your change"),
                         vec![],
                     );
                     p.current_version = current.as_ref().as_ref().map(|c: &Project| c.version);

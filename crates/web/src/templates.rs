@@ -27,6 +27,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         "duplicates.html",
         include_str!("../templates/duplicates.html"),
     ),
+    ("merge.html", include_str!("../templates/merge.html")),
+    (
+        "merge_check.html",
+        include_str!("../templates/merge_check.html"),
+    ),
+    ("lineage.html", include_str!("../templates/lineage.html")),
     ("error.html", include_str!("../templates/error.html")),
     (
         "import_new.html",

@@ -78,6 +78,10 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/imports", "post"),
         ("/api/v1/import-mappings/{source}", "get"),
         ("/api/v1/import-mappings/{source}", "put"),
+        ("/api/v1/merges", "post"),
+        ("/api/v1/merges/{id}", "get"),
+        ("/api/v1/merges/{id}/undo", "post"),
+        ("/api/v1/projects/{code}/lineage", "get"),
         ("/health", "get"),
         ("/ready", "get"),
     ];
@@ -122,6 +126,7 @@ async fn every_documented_operation_is_mounted() {
     for (path, method) in &ops {
         let uri = path
             .replace("{code}", "DP-001")
+            .replace("{id}", "1")
             .replace("{source}", "health.csv");
         assert!(!uri.contains('{'), "unfilled parameter in {path}");
         let method: Method = method.to_uppercase().parse().unwrap();

@@ -6,6 +6,7 @@ mod duplicates;
 mod export;
 mod generate;
 mod import;
+mod merge;
 mod serve;
 
 use std::io::Write;
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export::export(global, args).await,
         Command::Import(args) => import::import(global, args).await,
         Command::Duplicates(args) => duplicates::duplicates(global, args).await,
+        Command::Merge(args) => merge::merge(global, args).await,
         Command::Backup(args) => backup::backup(global, args).await,
         Command::Generate(args) => generate::generate(global, args).await,
     }

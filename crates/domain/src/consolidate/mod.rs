@@ -13,6 +13,8 @@
 //! - [`columns`]: header synonyms into canonical fields, as a saveable [`ColumnMapping`](columns::ColumnMapping).
 //! - [`matching`]: free text against an organisation's named options, exact or suggested.
 //! - [`duplicates`]: blocked (MinHash LSH) and scored duplicate candidates with reasons.
+//! - [`merge`]: merge plans (survivor, merged projects, a choice per field) and
+//!   the survivor's values they give, and when a merge can be undone.
 //!
 //! What it must not do: any I/O. It reads no files (the store and app layers
 //! read CSV and XLSX and hand over cell text or numbers), keeps no state between
@@ -20,13 +22,15 @@
 //! the same input always gives the same candidates in the same order). It does
 //! not decide what is written: imports are all-or-nothing in the app layer,
 //! which uses these functions to build its row-by-row report and the duplicates
-//! page; merging with lineage belongs to the store.
+//! page. Merging decides the survivor's values here; writing the merge with its
+//! lineage and audit records belongs to the store.
 
 pub mod cell;
 pub mod columns;
 pub mod dates;
 pub mod duplicates;
 pub mod matching;
+pub mod merge;
 pub mod money;
 mod normalise;
 

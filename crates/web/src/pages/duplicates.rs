@@ -1,6 +1,7 @@
 //! Possible duplicates: pairs of projects that may describe the same work, for review.
 //!
-//! The page only shows suggestions; nothing is changed or merged from it.
+//! The page only shows suggestions; nothing is changed from it. Editors get a
+//! link per pair to the merge page, where they choose what to keep.
 
 use axum::extract::State;
 use axum::response::Response;

@@ -4,6 +4,7 @@ mod dashboard;
 mod duplicates;
 mod form;
 mod imports;
+mod merge;
 mod project;
 mod register;
 mod sign_in;
@@ -30,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/projects", get(register::show).post(project::create))
         .route("/projects.csv", get(register::csv))
         .route("/duplicates", get(duplicates::show))
+        .route("/merge", get(merge::form).post(merge::submit))
+        .route("/merges/{id}/undo", axum::routing::post(merge::undo))
         .route("/projects/new", get(project::new_form))
         .route("/imports/new", get(imports::new_form))
         .route("/imports/{id}", get(imports::show))

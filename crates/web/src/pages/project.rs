@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use minijinja::{context, Value};
 use portfolio_app::AppError;
+use portfolio_domain::consolidate::merge::{Lineage, LineageLink, Merge};
 use portfolio_domain::{GovUkPhase, Project, ValidationErrors};
 use serde::Deserialize;
 
@@ -13,12 +14,51 @@ use super::form::{view_with_errors, ProjectForm};
 use super::{confidence_options, confidence_view, layout, long_date, stage_options, stage_view};
 use crate::error::PageError;
 use crate::session::PageSession;
-use crate::templates::{render, render_status};
+use crate::templates::render_status;
 use crate::AppState;
 
 #[derive(Deserialize)]
 pub struct SavedQuery {
     saved: Option<String>,
+    /// Set after a merge into this project, to the merge's id.
+    merged: Option<String>,
+    /// Set after a merge was undone, to the merge's id.
+    undone: Option<String>,
+}
+
+/// What a project page says above the project, after an action.
+pub(crate) enum Notice {
+    None,
+    Saved,
+    Merged,
+    Undone,
+    /// An undo was refused, and why.
+    UndoRefused(String),
+}
+
+/// The project page to return to after an undo: the one the button was on,
+/// if it is a project of the merge, else the survivor's.
+pub(crate) fn return_code(back: &str, merge: &Merge) -> String {
+    let back = back.trim().to_ascii_uppercase();
+    std::iter::once(&merge.survivor)
+        .chain(&merge.merged)
+        .find(|p| p.code == back)
+        .unwrap_or(&merge.survivor)
+        .code
+        .clone()
+}
+
+fn lineage_view(lineage: &Lineage) -> Value {
+    let link = |l: &LineageLink| {
+        context! {
+            merge_id => l.merge_id, code => l.code.clone(), title => l.title.clone(),
+            on => long_date(l.merged_at.date_naive()), by => l.merged_by.clone(),
+        }
+    };
+    context! {
+        merged_into => lineage.merged_into.as_ref().map(link),
+        merged_from => lineage.merged_from.iter().map(link).collect::<Vec<_>>(),
+    }
 }
 
 fn project_view(p: &Project) -> Value {
@@ -118,8 +158,29 @@ pub async fn show(
     Path(code): Path<String>,
     Query(q): Query<SavedQuery>,
 ) -> Result<Response, PageError> {
-    let base = layout(&state, &session, "register").await?;
-    let project = state.app.project(session.caller(), &code).await?;
+    let notice = if q.saved.is_some() {
+        Notice::Saved
+    } else if q.merged.is_some() {
+        Notice::Merged
+    } else if q.undone.is_some() {
+        Notice::Undone
+    } else {
+        Notice::None
+    };
+    page(&state, &session, &code, notice, StatusCode::OK).await
+}
+
+/// A project's page, with a notice about what just happened.
+pub(crate) async fn page(
+    state: &AppState,
+    session: &PageSession,
+    code: &str,
+    notice: Notice,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let base = layout(state, session, "register").await?;
+    let project = state.app.project(session.caller(), code).await?;
+    let lineage = state.app.lineage(session.caller(), &project).await?;
     let history: Vec<Value> = state
         .app
         .project_history(session.caller(), &project)
@@ -131,14 +192,31 @@ pub async fn show(
                 "created" => "Created".to_string(),
                 "updated" => "Updated".to_string(),
                 "withdrawn" => "Withdrawn".to_string(),
+                "merged" => "Merged".to_string(),
+                "merge_undone" => "Merge undone".to_string(),
                 other => other.replace('_', " "),
             };
             context! { action, actor => h.actor.clone(), at => h.at.format("%-d %B %Y at %H:%M UTC").to_string(), changes => h.changed_fields() }
         })
         .collect();
-    Ok(render(
+    let (undo_error, errors) = match notice {
+        Notice::UndoRefused(ref message) => (
+            Some(message.clone()),
+            vec![super::ErrorLink {
+                target: "lineage".into(),
+                message: format!("The merge could not be undone: {message}"),
+            }],
+        ),
+        _ => (None, Vec::new()),
+    };
+    Ok(render_status(
+        status,
         "project.html",
-        context! { p => project_view(&project), history, saved => q.saved.is_some(), ..base },
+        context! {
+            p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
+            merged => matches!(notice, Notice::Merged), undone => matches!(notice, Notice::Undone),
+            lineage => lineage_view(&lineage), undo_error, errors, ..base
+        },
     ))
 }
 
