@@ -18,6 +18,7 @@
 
 mod audit;
 mod imports;
+mod intake;
 mod organisations;
 mod projects;
 mod users;
@@ -32,6 +33,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use audit::AuditEntry;
 pub use imports::{ImportCounts, ImportedRow, Provenance, RowOrigin};
+pub use intake::{TriageDecision, Triaged};
 pub use projects::{NewProject, ProjectPage};
 pub use users::{SessionRecord, SignedIn, TokenRecord, UserWithHash};
 
