@@ -275,7 +275,14 @@ impl PriorityDraft {
             return Err(errors);
         }
         // Every Option below is Some: a None was recorded in `errors`.
-        match (title, problem, beneficiaries, urgency, rough_cost, department) {
+        match (
+            title,
+            problem,
+            beneficiaries,
+            urgency,
+            rough_cost,
+            department,
+        ) {
             (
                 Some(title),
                 Some(problem),

@@ -35,7 +35,12 @@ pub enum Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Editor, Role::DepartmentLead, Role::Viewer];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Editor,
+        Role::DepartmentLead,
+        Role::Viewer,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
