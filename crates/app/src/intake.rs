@@ -9,7 +9,7 @@
 
 use portfolio_domain::intake::{
     check_link_target, parse_decline_reason, Priority, PriorityDraft, PriorityFilter,
-    PriorityQuery, Triage,
+    PriorityQuery, ProjectLink, Triage,
 };
 use portfolio_domain::project::Reference;
 use portfolio_domain::{FinancialYear, Permission, Project, ProjectCode, ValidationErrors};
@@ -138,6 +138,22 @@ impl App {
             .store
             .project_priorities(caller.organisation_id(), project.id)
             .await?)
+    }
+
+    /// The projects a priority may be linked to: those still in the
+    /// programme, in code order (the triage page's choices).
+    pub async fn link_choices(&self, caller: &Caller) -> Result<Vec<ProjectLink>> {
+        caller.require(Permission::TriagePriorities)?;
+        let projects = self.store.all_projects(caller.organisation_id()).await?;
+        Ok(projects
+            .into_iter()
+            .filter(|p| check_link_target(&p.code, p.stage).is_ok())
+            .map(|p| ProjectLink {
+                id: p.id,
+                code: p.code,
+                title: p.title,
+            })
+            .collect())
     }
 
     /// Priorities of an organisation named by slug (the CLI's), newest first.

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, Value};
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
@@ -28,6 +28,15 @@ const TEMPLATES: [(&str, &str); 9] = [
         include_str!("../templates/duplicates.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
+    (
+        "priorities.html",
+        include_str!("../templates/priorities.html"),
+    ),
+    ("priority.html", include_str!("../templates/priority.html")),
+    (
+        "priority_form.html",
+        include_str!("../templates/priority_form.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

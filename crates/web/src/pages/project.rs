@@ -136,9 +136,15 @@ pub async fn show(
             context! { action, actor => h.actor.clone(), at => h.at.format("%-d %B %Y at %H:%M UTC").to_string(), changes => h.changed_fields() }
         })
         .collect();
+    let change_requests = super::priorities::change_requests_view(
+        &state
+            .app
+            .project_priorities(session.caller(), &project)
+            .await?,
+    );
     Ok(render(
         "project.html",
-        context! { p => project_view(&project), history, saved => q.saved.is_some(), ..base },
+        context! { p => project_view(&project), history, change_requests, saved => q.saved.is_some(), ..base },
     ))
 }
 
