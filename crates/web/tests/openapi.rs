@@ -75,6 +75,12 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/projects/{code}", "delete"),
         ("/api/v1/dashboard", "get"),
         ("/api/v1/duplicates", "get"),
+        ("/api/v1/priorities", "get"),
+        ("/api/v1/priorities", "post"),
+        ("/api/v1/priorities/{id}", "get"),
+        ("/api/v1/priorities/{id}/accept", "post"),
+        ("/api/v1/priorities/{id}/link", "post"),
+        ("/api/v1/priorities/{id}/decline", "post"),
         ("/health", "get"),
         ("/ready", "get"),
     ];
@@ -117,7 +123,7 @@ async fn every_documented_operation_is_mounted() {
     let ops = operations(&doc);
     assert!(!ops.is_empty());
     for (path, method) in &ops {
-        let uri = path.replace("{code}", "DP-001");
+        let uri = path.replace("{code}", "DP-001").replace("{id}", "1");
         assert!(!uri.contains('{'), "unfilled parameter in {path}");
         let method: Method = method.to_uppercase().parse().unwrap();
         let mut b = Request::builder()
