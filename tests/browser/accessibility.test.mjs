@@ -1,5 +1,6 @@
 // Accessibility (axe-core, WCAG 2.2 AA tags) on every page type, and the
-// README screenshots (written over docs/screenshots/ only on request). Starts its own demo server; changes no data.
+// README screenshots (written over docs/screenshots/ only on request). Starts its own demo server; changes
+// no project data (the intake pages are checked on one submitted and one declined priority).
 //
 //   node --test tests/browser/
 //   PORTFOLIO_SCREENSHOTS=1 node --test tests/browser/accessibility.test.mjs
@@ -12,6 +13,7 @@ import { after, before, test } from 'node:test';
 
 import {
   ADMIN_EMAIL,
+  LEAD_EMAIL,
   REPO_ROOT,
   assertNoAxeViolations,
   currentPath,
@@ -175,6 +177,85 @@ test('signed-in pages have no accessibility violations', { timeout: 300_000 }, a
     });
   } finally {
     await page.context().close();
+  }
+});
+
+test('intake pages have no accessibility violations', { timeout: 300_000 }, async (t) => {
+  const lead = await newPage(browser, server.baseURL);
+  const office = await newPage(browser, server.baseURL);
+  try {
+    await signIn(lead, server.password, LEAD_EMAIL);
+    await signIn(office, server.password);
+
+    await t.test('priorities, empty', async () => {
+      await visit(office, '/priorities');
+      assert.equal(await office.locator('#priorities-empty').count(), 1, 'the empty state');
+      await assertNoAxeViolations(office, 'priorities (empty)');
+    });
+
+    await t.test('submit a priority form', async () => {
+      await visit(lead, '/priorities/new');
+      assert.equal(await lead.locator('input[name="urgency"][type="radio"]').count(), 4, 'four urgency radios');
+      await assertNoAxeViolations(lead, 'submit a priority form');
+    });
+
+    await t.test('submit a priority form shown again with errors', async () => {
+      await visit(lead, '/priorities/new');
+      await disableBrowserValidation(lead);
+      const response = await submitForm(lead, 'Submit priority');
+      assert.equal(response.status(), 422, 'an empty priority is refused');
+      const summary = lead.locator('.govuk-error-summary');
+      assert.equal(await summary.count(), 1, 'one GOV.UK error summary');
+      const targets = await summary
+        .locator('a[href^="#"]')
+        .evaluateAll((links) =>
+          links.map((a) => ({ href: a.getAttribute('href'), exists: !!document.getElementById(a.getAttribute('href').slice(1)) })),
+        );
+      assert.ok(targets.length >= 5, `the summary names each missing field: ${JSON.stringify(targets)}`);
+      for (const target of targets) assert.ok(target.exists, `error summary link ${target.href} points to no element`);
+      await assertNoAxeViolations(lead, 'submit a priority form with errors');
+    });
+
+    let path;
+    await t.test('a submitted priority, as its department lead sees it', async () => {
+      await visit(lead, '/priorities/new');
+      await lead.locator('#title').fill('Accessibility check priority');
+      await lead.locator('#problem').fill('A problem to solve.');
+      await lead.locator('#beneficiaries').fill('Residents.');
+      await lead.locator('#urgency').check();
+      await lead.locator('#department').selectOption('public-health');
+      await submitForm(lead, 'Submit priority');
+      path = currentPath(lead);
+      assert.match(path, /^\/priorities\/\d+$/);
+      await assertNoAxeViolations(lead, 'a priority (department lead)');
+    });
+
+    await t.test('a priority with the triage forms, and a triage refused with errors', async () => {
+      await visit(office, path);
+      assert.equal(await office.locator('select#project').count(), 1, 'the link form chooses a project');
+      await assertNoAxeViolations(office, 'a priority (programme office)');
+      await disableBrowserValidation(office);
+      const response = await submitForm(office, 'Decline priority');
+      assert.equal(response.status(), 422, 'declining without a reason is refused');
+      assert.match(await office.locator('.govuk-error-summary').innerText(), /reason/i);
+      await assertNoAxeViolations(office, 'a priority with a triage error');
+    });
+
+    await t.test('the triage queue, and a declined priority as its lead sees it', async () => {
+      await office.locator('#reason').fill('Covered by the public health website refresh.');
+      await submitForm(office, 'Decline priority');
+      await visit(office, '/priorities');
+      assert.ok((await office.locator('#priorities tbody tr').count()) > 0, 'the queue lists the priority');
+      await assertNoAxeViolations(office, 'priorities (triage queue)');
+      await visit(lead, '/priorities');
+      await assertNoAxeViolations(lead, 'priorities (your submissions)');
+      await visit(lead, path);
+      assert.match(await lead.locator('#outcome').innerText(), /Declined/);
+      await assertNoAxeViolations(lead, 'a declined priority (department lead)');
+    });
+  } finally {
+    await lead.context().close();
+    await office.context().close();
   }
 });
 

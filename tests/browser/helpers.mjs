@@ -33,6 +33,8 @@ export const AXE_PATH = path.join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.mi
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 export const ADMIN_EMAIL = 'admin@northmere.example';
+/** The demo's department lead: submits priorities; same password as the administrator. */
+export const LEAD_EMAIL = 'lead@northmere.example';
 
 export const STAGES = [
   'idea',

@@ -16,6 +16,8 @@ const SEED_BATCH: usize = 1_000;
 pub struct DemoSeed {
     pub organisation_slug: String,
     pub admin_email: String,
+    /// A department lead, who signs in with the administrator's password.
+    pub lead_email: String,
     pub projects: usize,
 }
 
@@ -69,7 +71,8 @@ impl App {
         Ok(drafts.len())
     }
 
-    /// Builds Northmere County Council with its 76 projects and an administrator.
+    /// Builds Northmere County Council with its 76 projects, an administrator
+    /// and a department lead (who submits priorities), both with `admin_password`.
     /// Refuses when the organisation already exists.
     pub async fn seed_demo(&self, admin_password: &str) -> Result<DemoSeed> {
         self.seed_demo_council(admin_password, true).await
@@ -118,9 +121,19 @@ impl App {
             &actor,
         )
         .await?;
+        self.add_user(
+            demo::ORGANISATION_SLUG,
+            demo::LEAD_EMAIL,
+            demo::LEAD_NAME,
+            Role::DepartmentLead,
+            admin_password,
+            &actor,
+        )
+        .await?;
         Ok(DemoSeed {
             organisation_slug: demo::ORGANISATION_SLUG.to_string(),
             admin_email: demo::ADMIN_EMAIL.to_string(),
+            lead_email: demo::LEAD_EMAIL.to_string(),
             projects: n,
         })
     }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 mod group_commit;
 pub mod import;
+pub mod intake;
 pub mod merges;
 pub mod projects;
 pub mod users;

@@ -259,6 +259,20 @@ pub enum Command {
     )]
     Merge(MergeArgs),
 
+    /// Priorities departments submitted, and how the programme office triaged them.
+    #[command(
+        subcommand,
+        long_about = "Priorities are the new or changed pieces of digital work that department \
+                      leads submit (on the Submit a priority page or with POST /api/v1/priorities). \
+                      The programme office triages each one: accepts it into the register as a \
+                      project at stage concept, links it to an existing project as a change, or \
+                      declines it with a reason.",
+        after_help = "Examples:\n  \
+                      portfolio priorities list --org northmere\n  \
+                      portfolio priorities list --org northmere --status submitted --format json"
+    )]
+    Priorities(PrioritiesCommand),
+
     /// Copy the embedded database to a file, safely while the server runs.
     #[command(
         long_about = "Write a consistent copy of the embedded SQLite database to a new file, \
@@ -402,8 +416,11 @@ pub struct UserAddArgs {
 pub enum RoleArg {
     /// Everything, including users, tokens and organisation settings.
     Admin,
-    /// Reads the programme and adds and edits projects.
+    /// The programme office: adds and edits projects and triages departments' priorities.
     Editor,
+    /// Reads the programme and submits their department's priorities; edits no projects.
+    #[value(name = "department_lead", alias = "department-lead")]
+    DepartmentLead,
     /// Reads the programme.
     Viewer,
 }
@@ -413,6 +430,7 @@ impl From<RoleArg> for portfolio_domain::Role {
         match role {
             RoleArg::Admin => portfolio_domain::Role::Admin,
             RoleArg::Editor => portfolio_domain::Role::Editor,
+            RoleArg::DepartmentLead => portfolio_domain::Role::DepartmentLead,
             RoleArg::Viewer => portfolio_domain::Role::Viewer,
         }
     }
@@ -599,6 +617,66 @@ pub enum MergeFormat {
     /// One line saying what was merged (or restored), with the merge's id.
     Text,
     /// The merge as JSON: id, survivor, merged, merged_at, merged_by, undone_at, undone_by.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrioritiesCommand {
+    /// List an organisation's priorities, newest first, with their triage outcome.
+    #[command(
+        long_about = "List an organisation's priorities, newest first. Text output is one \
+                      priority a line: `#ID status urgency Title (department, submitted by EMAIL): \
+                      outcome`.",
+        after_help = "Examples:\n  \
+                      portfolio priorities list --org northmere\n  \
+                      portfolio priorities list --org northmere --status submitted --format json | jq length"
+    )]
+    List(PrioritiesListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PrioritiesListArgs {
+    /// The organisation's slug; may be left out when the database holds only one.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+
+    /// Only priorities with this status.
+    #[arg(long, value_enum)]
+    pub status: Option<PriorityStatusArg>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PrioritiesFormat::Text)]
+    pub format: PrioritiesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PriorityStatusArg {
+    /// Awaiting triage.
+    Submitted,
+    /// Accepted into the register as a new project.
+    Accepted,
+    /// Linked to an existing project as a change.
+    Linked,
+    /// Declined, with a reason.
+    Declined,
+}
+
+impl PriorityStatusArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriorityStatusArg::Submitted => "submitted",
+            PriorityStatusArg::Accepted => "accepted",
+            PriorityStatusArg::Linked => "linked",
+            PriorityStatusArg::Declined => "declined",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrioritiesFormat {
+    /// One priority a line.
+    Text,
+    /// A JSON array of priorities, as the API returns them.
     Json,
 }
 

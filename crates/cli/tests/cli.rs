@@ -351,6 +351,8 @@ fn every_command_has_help() {
         &["token", "create"],
         &["export"],
         &["duplicates"],
+        &["priorities"],
+        &["priorities", "list"],
         &["merge"],
         &["merge", "undo"],
         &["backup"],
@@ -464,6 +466,13 @@ fn demo_starts_from_a_fresh_database_every_time() {
             lines.contains(&format!(
                 "Sign in as admin@northmere.example with password: {demo_password}"
             )),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(
+                &"A department lead, who submits priorities: lead@northmere.example with the same password"
+                    .to_string()
+            ),
             "{lines:?}"
         );
         assert!(!lines.iter().any(|l| l.contains("Reusing")), "{lines:?}");
@@ -796,4 +805,173 @@ fn merge_combines_chosen_fields_and_undo_restores_them() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("already been undone"), "{stderr}");
+}
+
+/// Submits two priorities in the generated organisation `test` through the
+/// application services (as the web and API would), and declines one.
+fn submit_priorities(dir: &TempDir) {
+    use portfolio_app::{App, Caller, ConnectOptions, Settings};
+    use portfolio_domain::intake::PriorityDraft;
+    let url = format!(
+        "sqlite://{}",
+        dir.data_dir().join("portfolio.sqlite").display()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let app = App::open(&url, &ConnectOptions::default(), Settings::default())
+            .await
+            .expect("open");
+        let users = app.list_users("test").await.expect("users");
+        let caller = |email: &str| Caller {
+            user: users
+                .iter()
+                .find(|u| u.email == email)
+                .unwrap_or_else(|| panic!("{email} in {users:?}"))
+                .clone(),
+            data_version: 0,
+            reference_version: 0,
+        };
+        let lead = caller("lena@test.example");
+        let departments = app.departments(&lead).await.expect("departments");
+        let draft = |title: &str| PriorityDraft {
+            title: title.to_string(),
+            problem: "Carers wait six weeks.".into(),
+            beneficiaries: "Unpaid carers.".into(),
+            urgency: "critical".into(),
+            rough_cost: Some("£350k".into()),
+            department: departments[0].slug.clone(),
+            ..PriorityDraft::default()
+        };
+        let first = app
+            .submit_priority(&lead, &draft("Online carers' assessments"))
+            .await
+            .expect("submit");
+        app.submit_priority(&lead, &draft("Drones for bin rounds"))
+            .await
+            .expect("submit");
+        app.decline_priority(
+            &caller("admin@test.example"),
+            first.id + 1,
+            1,
+            "Not this year.\nTry the innovation fund.",
+        )
+        .await
+        .expect("decline");
+        app.store.close().await;
+    });
+}
+
+#[test]
+fn priorities_are_listed_with_their_outcomes() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 1);
+    let stdout = success(&mut portfolio(
+        &dir,
+        &["priorities", "list", "--org", "test"],
+    ));
+    assert_eq!(stdout, "No priorities have been submitted.\n");
+
+    success(
+        portfolio(
+            &dir,
+            &[
+                "user",
+                "add",
+                "--org",
+                "test",
+                "--email",
+                "lena@test.example",
+                "--name",
+                "Lena Lead",
+                "--role",
+                "department_lead",
+            ],
+        )
+        .env("PORTFOLIO_PASSWORD", PASSWORD),
+    );
+    let list = success(&mut portfolio(&dir, &["user", "list", "--org", "test"]));
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("lena@test.example") && l.contains("department_lead")),
+        "{list}"
+    );
+    submit_priorities(&dir);
+
+    let stdout = success(&mut portfolio(&dir, &["priorities", "list"]));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("#2 declined critical Drones for bin rounds ("),
+        "newest first: {stdout}"
+    );
+    assert!(
+        lines[0].ends_with(
+            "submitted by lena@test.example): declined: Not this year. Try the innovation fund."
+        ),
+        "the reason on one line: {stdout}"
+    );
+    assert!(
+        lines[1].starts_with("#1 submitted critical Online carers' assessments ("),
+        "{stdout}"
+    );
+    assert!(lines[1].ends_with("): awaiting triage"), "{stdout}");
+
+    let stdout = success(&mut portfolio(
+        &dir,
+        &[
+            "priorities",
+            "list",
+            "--org",
+            "test",
+            "--status",
+            "submitted",
+            "--format",
+            "json",
+        ],
+    ));
+    let list: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON array");
+    let list = list.as_array().expect("an array");
+    assert_eq!(list.len(), 1, "{stdout}");
+    assert_eq!(list[0]["title"], "Online carers' assessments");
+    assert_eq!(list[0]["rough_cost_pence"], 35_000_000);
+    assert_eq!(list[0]["status"], "submitted");
+
+    let out = output(&mut portfolio(
+        &dir,
+        &["priorities", "list", "--org", "nowhere"],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("organisation not found"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_unknown_role_lists_the_roles() {
+    let dir = TempDir::new();
+    let out = output(&mut portfolio(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--org",
+            "test",
+            "--email",
+            "x@test.example",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+        ],
+    ));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for role in ["admin", "editor", "department_lead", "viewer"] {
+        assert!(stderr.contains(role), "{role}: {stderr}");
+    }
 }

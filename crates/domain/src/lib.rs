@@ -2,7 +2,8 @@
 //!
 //! This crate owns parsing and validation (money in pence, financial years,
 //! project codes, stages and the moves between them, delivery confidence,
-//! roles and what they allow) and the deterministic demo council. It does no
+//! roles and what they allow, the priorities departments submit and how they
+//! are triaged) and the deterministic demo council. It does no
 //! I/O: no database, no HTTP, no clock reads except where a caller passes one.
 //! Everything that reaches the store has been parsed here first, so the store
 //! and the web never re-check a rule.
@@ -13,6 +14,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod errors;
 pub mod filter;
+pub mod intake;
 pub mod money;
 pub mod organisation;
 pub mod project;

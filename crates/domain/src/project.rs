@@ -170,6 +170,72 @@ pub struct Reference<'a> {
     pub themes: &'a [Theme],
 }
 
+impl Reference<'_> {
+    /// The department named by slug (or id), or an error recorded against `field`.
+    pub fn department(
+        &self,
+        field: &str,
+        wanted: &str,
+        errors: &mut ValidationErrors,
+    ) -> Option<NamedRef> {
+        let wanted = wanted.trim();
+        if wanted.is_empty() {
+            errors.push(field, "choose a department");
+            return None;
+        }
+        let found = self
+            .departments
+            .iter()
+            .find(|d| d.slug == wanted || d.id.to_string() == wanted);
+        if found.is_none() {
+            errors.push(
+                field,
+                format!("'{wanted}' is not a department of this organisation"),
+            );
+        }
+        found.map(|d| NamedRef {
+            id: d.id,
+            slug: d.slug.clone(),
+            name: d.name.clone(),
+        })
+    }
+
+    /// The themes named by slug (or id), without repeats, in name order; each
+    /// unknown one recorded as `field[i]`.
+    pub fn themes(
+        &self,
+        field: &str,
+        wanted: &[String],
+        errors: &mut ValidationErrors,
+    ) -> Vec<NamedRef> {
+        let mut themes: Vec<NamedRef> = Vec::new();
+        for (i, slug) in wanted.iter().enumerate() {
+            let slug = slug.trim();
+            match self
+                .themes
+                .iter()
+                .find(|t| t.slug == slug || t.id.to_string() == slug)
+            {
+                Some(t) => {
+                    if !themes.iter().any(|seen| seen.id == t.id) {
+                        themes.push(NamedRef {
+                            id: t.id,
+                            slug: t.slug.clone(),
+                            name: t.name.clone(),
+                        });
+                    }
+                }
+                None => errors.push(
+                    format!("{field}[{i}]"),
+                    format!("'{slug}' is not a theme of this organisation"),
+                ),
+            }
+        }
+        themes.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        themes
+    }
+}
+
 fn parse_date(input: &str) -> Result<NaiveDate, String> {
     let s = input.trim();
     let date = NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -192,52 +258,8 @@ impl ProjectDraft {
         let code = optional(&self.code).and_then(|c| errors.check("code", ProjectCode::parse(c)));
         let title = errors.check("title", clean(&self.title, MAX_TITLE, true, false));
         let summary = errors.check("summary", clean(&self.summary, MAX_SUMMARY, false, true));
-        let department = {
-            let wanted = self.department.trim();
-            if wanted.is_empty() {
-                errors.push("department", "choose a department");
-                None
-            } else {
-                let found = reference
-                    .departments
-                    .iter()
-                    .find(|d| d.slug == wanted || d.id.to_string() == wanted);
-                if found.is_none() {
-                    errors.push(
-                        "department",
-                        format!("'{wanted}' is not a department of this organisation"),
-                    );
-                }
-                found.map(|d| NamedRef {
-                    id: d.id,
-                    slug: d.slug.clone(),
-                    name: d.name.clone(),
-                })
-            }
-        };
-        let mut themes: Vec<NamedRef> = Vec::new();
-        for (i, slug) in self.themes.iter().enumerate() {
-            let slug = slug.trim();
-            match reference
-                .themes
-                .iter()
-                .find(|t| t.slug == slug || t.id.to_string() == slug)
-            {
-                Some(t) => {
-                    if !themes.iter().any(|seen| seen.id == t.id) {
-                        themes.push(NamedRef {
-                            id: t.id,
-                            slug: t.slug.clone(),
-                            name: t.name.clone(),
-                        });
-                    }
-                }
-                None => errors.push(
-                    format!("themes[{i}]"),
-                    format!("'{slug}' is not a theme of this organisation"),
-                ),
-            }
-        }
+        let department = reference.department("department", &self.department, &mut errors);
+        let themes = reference.themes("themes", &self.themes, &mut errors);
         let stage = errors.check(
             "stage",
             Stage::parse(&self.stage).and_then(|s| s.can_start_in().map(|_| s)),
@@ -315,7 +337,6 @@ impl ProjectDraft {
             return Err(errors);
         }
         // Every Option below is Some: a None was recorded in `errors`.
-        themes.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         match (title, summary, department, stage, sponsor, manager) {
             (
                 Some(title),

@@ -1,8 +1,8 @@
 //! Roles and the permissions they grant, defined in one place.
 //!
 //! The application services ask `role.allows(permission)` before every read
-//! and write; pages only hide what a role cannot do. Later roles (department
-//! lead, project manager, board member, programme office) slot in here.
+//! and write; pages only hide what a role cannot do. Later roles (project
+//! manager, board member) slot in here.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,8 +11,12 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// Everything, including users, tokens and organisation settings.
     Admin,
-    /// Reads the programme and adds and edits projects.
+    /// The programme office: reads the programme, adds and edits projects,
+    /// and triages the priorities departments submit.
     Editor,
+    /// A department's digital lead: reads the programme and submits the
+    /// department's new or changed priorities, but does not edit projects.
+    DepartmentLead,
     /// Reads the programme.
     Viewer,
 }
@@ -22,17 +26,27 @@ pub enum Role {
 pub enum Permission {
     ReadProgramme,
     EditProjects,
+    /// Submit a new or changed priority for the programme office to triage.
+    SubmitPriorities,
+    /// See every submitted priority and accept, link or decline it.
+    TriagePriorities,
     ManageUsers,
     ManageOrganisation,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Editor, Role::Viewer];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Editor,
+        Role::DepartmentLead,
+        Role::Viewer,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Editor => "editor",
+            Role::DepartmentLead => "department_lead",
             Role::Viewer => "viewer",
         }
     }
@@ -41,22 +55,33 @@ impl Role {
         match self {
             Role::Admin => "Administrator",
             Role::Editor => "Editor",
+            Role::DepartmentLead => "Department lead",
             Role::Viewer => "Viewer",
         }
     }
 
     pub fn parse(s: &str) -> Result<Role, String> {
-        let norm = s.trim().to_ascii_lowercase();
+        let norm = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == norm)
-            .ok_or_else(|| format!("'{}' is not a role; use admin, editor or viewer", s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "'{}' is not a role; use admin, editor, department_lead or viewer",
+                    s.trim()
+                )
+            })
     }
 
     pub fn allows(self, permission: Permission) -> bool {
         match permission {
             Permission::ReadProgramme => true,
-            Permission::EditProjects => matches!(self, Role::Admin | Role::Editor),
+            Permission::EditProjects | Permission::TriagePriorities => {
+                matches!(self, Role::Admin | Role::Editor)
+            }
+            Permission::SubmitPriorities => {
+                matches!(self, Role::Admin | Role::Editor | Role::DepartmentLead)
+            }
             Permission::ManageUsers | Permission::ManageOrganisation => self == Role::Admin,
         }
     }
@@ -73,5 +98,32 @@ mod tests {
         assert!(Role::Editor.allows(Permission::EditProjects));
         assert!(!Role::Editor.allows(Permission::ManageUsers));
         assert!(Role::Admin.allows(Permission::ManageUsers));
+    }
+
+    #[test]
+    fn department_leads_submit_and_the_programme_office_triages() {
+        let lead = Role::DepartmentLead;
+        assert!(lead.allows(Permission::ReadProgramme));
+        assert!(lead.allows(Permission::SubmitPriorities));
+        assert!(!lead.allows(Permission::TriagePriorities));
+        assert!(!lead.allows(Permission::EditProjects));
+        assert!(!lead.allows(Permission::ManageUsers));
+        for office in [Role::Editor, Role::Admin] {
+            assert!(office.allows(Permission::SubmitPriorities), "{office:?}");
+            assert!(office.allows(Permission::TriagePriorities), "{office:?}");
+        }
+        assert!(!Role::Viewer.allows(Permission::SubmitPriorities));
+        assert!(!Role::Viewer.allows(Permission::TriagePriorities));
+    }
+
+    #[test]
+    fn roles_parse_by_name() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+        assert_eq!(Role::parse("Department lead"), Ok(Role::DepartmentLead));
+        assert_eq!(Role::parse("department-lead"), Ok(Role::DepartmentLead));
+        let refusal = Role::parse("boss").unwrap_err();
+        assert!(refusal.contains("department_lead"), "{refusal}");
     }
 }

@@ -18,6 +18,7 @@
 
 mod audit;
 mod imports;
+mod intake;
 mod merges;
 mod organisations;
 mod projects;
@@ -34,6 +35,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use audit::AuditEntry;
 pub use imports::{ImportCounts, ImportedRow, Provenance, RowOrigin};
+pub use intake::{TriageDecision, Triaged};
 pub use projects::{NewProject, ProjectPage};
 pub use uploads::{NewUpload, SavedMapping, UploadRecord, UPLOAD_LIFETIME_DAYS};
 pub use users::{SessionRecord, SignedIn, TokenRecord, UserWithHash};

@@ -21,15 +21,16 @@ use portfolio_domain::consolidate::merge::{
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::demo::{self, DEPARTMENTS, THEMES};
 use portfolio_domain::filter::{ProjectFilter, ProjectQuery};
+use portfolio_domain::intake::{Priority, PriorityDraft, PriorityFilter, PriorityStatus};
 use portfolio_domain::organisation::{Department, Organisation, Theme};
 use portfolio_domain::project::{CostDraft, Reference};
 use portfolio_domain::{
-    DeliveryConfidence, GovUkPhase, Project, ProjectDraft, ProjectInput, Role, Stage,
-    ValidationErrors,
+    DeliveryConfidence, FinancialYear, GovUkPhase, Project, ProjectDraft, ProjectInput, Role,
+    Stage, ValidationErrors,
 };
 use portfolio_store::{
     Actor, Backend, ConnectOptions, ImportCounts, ImportedRow, NewProject, RowOrigin, Store,
-    StoreError,
+    StoreError, TriageDecision, Triaged,
 };
 use sqlx::{Connection, Executor};
 
@@ -289,6 +290,10 @@ backend_tests!(
     imports_all_or_nothing_and_records_provenance,
     reimport_updates_instead_of_duplicating,
     an_import_refused_by_the_check_writes_nothing,
+    submits_and_accepts_a_priority_into_the_register,
+    links_and_declines_priorities,
+    a_second_triage_is_refused_and_writes_nothing,
+    concurrent_triages_let_exactly_one_win,
     merges_write_lineage_and_audit,
     a_stale_or_refused_merge_writes_nothing,
     undoing_a_merge_restores_every_project,
@@ -2716,4 +2721,424 @@ async fn undo_is_refused_after_a_later_edit_or_twice(store: &Store) {
         store.merge(other.id(), merged.id).await,
         Err(StoreError::NotFound { entity: "merge" })
     ));
+}
+
+// ---------------------------------------------------------------------------
+// Intake: priorities departments submit, triaged by the programme office
+// ---------------------------------------------------------------------------
+
+/// Lena, a department lead, and the actor her submissions are recorded as.
+async fn lead_lena(store: &Store, org: &Org) -> (portfolio_domain::organisation::User, Actor) {
+    let user = store
+        .create_user(
+            org.id(),
+            "lena@northmere.example",
+            "Lena Lead",
+            Role::DepartmentLead,
+            "hash-0",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let actor = Actor {
+        user_id: Some(user.id),
+        label: user.email.clone(),
+    };
+    (user, actor)
+}
+
+fn priority_draft(title: &str) -> PriorityDraft {
+    PriorityDraft {
+        title: title.to_string(),
+        problem: "Carers wait six weeks for a home visit.".into(),
+        beneficiaries: "Unpaid carers and social workers.".into(),
+        urgency: "high".into(),
+        rough_cost: Some("£350k".into()),
+        department: DEPARTMENTS[0].0.to_string(),
+        themes: vec!["communities".into(), "virtual-service-delivery".into()],
+        changes_project: None,
+    }
+}
+
+async fn submit(store: &Store, org: &Org, by: &Actor, title: &str) -> Priority {
+    let input = priority_draft(title)
+        .validate(&org.reference())
+        .unwrap_or_else(|e| panic!("priority '{title}' does not validate: {e}"));
+    store
+        .create_priority(org.id(), &input, None, by)
+        .await
+        .unwrap_or_else(|e| panic!("could not submit '{title}': {e}"))
+}
+
+/// Accepts with the domain's triage rule as the check, as the app does.
+async fn accept(
+    store: &Store,
+    org: &Org,
+    priority: &Priority,
+    version: i64,
+) -> Result<Result<Triaged, ValidationErrors>, StoreError> {
+    let project = priority.to_project_input(FinancialYear::new(2026).unwrap());
+    store
+        .triage_priority(
+            org.id(),
+            priority.id,
+            version,
+            TriageDecision::Accept {
+                project: &project,
+                code_prefix: "DP",
+            },
+            &actor(),
+            Priority::check_can_triage,
+        )
+        .await
+}
+
+async fn submits_and_accepts_a_priority_into_the_register(store: &Store) {
+    let org = migrated_org(store).await;
+    org.create(store, &draft("Already there")).await; // DP-001
+    let (lena, by_lena) = lead_lena(store, &org).await;
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let submitted = submit(store, &org, &by_lena, "Online carers' assessments").await;
+    assert_eq!(submitted.status, PriorityStatus::Submitted);
+    assert_eq!(submitted.version, 1);
+    assert_eq!(
+        submitted.rough_cost_pence.map(|m| m.pence()),
+        Some(35_000_000)
+    );
+    assert_eq!(submitted.submitted_by.user_id, Some(lena.id));
+    assert_eq!(submitted.submitted_by.name, "Lena Lead");
+    assert_eq!(submitted.themes.len(), 2);
+    assert_eq!(
+        store.priority(org.id(), submitted.id).await.unwrap(),
+        submitted,
+        "what submitting returns is what is stored"
+    );
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        audit_before + 1,
+        "submitting is audited"
+    );
+
+    // Lists: all, by submitter, by status.
+    let (_, by_other) = {
+        let user = store
+            .create_user(
+                org.id(),
+                "omar@northmere.example",
+                "Omar",
+                Role::DepartmentLead,
+                "hash-0",
+                &actor(),
+            )
+            .await
+            .unwrap();
+        let label = user.email.clone();
+        (
+            user.id,
+            Actor {
+                user_id: Some(user.id),
+                label,
+            },
+        )
+    };
+    let other = submit(store, &org, &by_other, "Omar's idea").await;
+    let all = store
+        .priorities(org.id(), &PriorityFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![other.id, submitted.id],
+        "newest first"
+    );
+    let own = store
+        .priorities(
+            org.id(),
+            &PriorityFilter {
+                submitted_by: Some(lena.id),
+                status: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(own, vec![submitted.clone()]);
+
+    // Accept: a concept project, the priority linked to it, audited, one transaction.
+    let version_before = store.data_version(org.id()).await.unwrap();
+    let audit_before = store.audit_count(org.id()).await.unwrap();
+    let Triaged { priority, project } = accept(store, &org, &submitted, 1).await.unwrap().unwrap();
+    let project = project.expect("accepting creates a project");
+    assert_eq!(project.code, "DP-002", "the next free code");
+    assert_eq!(project.stage, Stage::Concept);
+    assert_eq!(project.title, "Online carers' assessments");
+    assert_eq!(project.department.slug, DEPARTMENTS[0].0);
+    assert_eq!(project.themes.len(), 2);
+    assert_eq!(project.total_cost().pence(), 35_000_000);
+    assert!(project.summary.contains("Carers wait six weeks"));
+    assert_eq!(
+        store.project(org.id(), "DP-002").await.unwrap(),
+        project,
+        "the project is stored as returned"
+    );
+    assert_eq!(priority.status, PriorityStatus::Accepted);
+    assert_eq!(priority.version, 2);
+    assert_eq!(priority.triaged_by.as_deref(), Some(ACTOR_LABEL));
+    assert!(priority.triaged_at.is_some());
+    let link = priority.project.clone().expect("linked to its project");
+    assert_eq!((link.id, link.code.as_str()), (project.id, "DP-002"));
+    assert_eq!(
+        store.priority(org.id(), submitted.id).await.unwrap(),
+        priority
+    );
+    assert_eq!(org.total(store).await, 2);
+    assert!(store.data_version(org.id()).await.unwrap() > version_before);
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        audit_before + 2,
+        "the project's creation and the priority's acceptance"
+    );
+    let history = store
+        .history(org.id(), "priority", submitted.id)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = history.iter().map(|h| h.action.as_str()).collect();
+    assert_eq!(actions, ["submitted", "accepted"]);
+    assert_eq!(
+        history[1].changed_fields(),
+        ["project", "status", "triaged_at", "triaged_by"]
+    );
+    let project_history = store
+        .history(org.id(), "project", project.id)
+        .await
+        .unwrap();
+    assert_eq!(project_history.len(), 1);
+    assert_eq!(project_history[0].action, "created");
+    assert_eq!(
+        store
+            .project_priorities(org.id(), project.id)
+            .await
+            .unwrap(),
+        vec![priority.clone()]
+    );
+    let accepted = store
+        .priorities(
+            org.id(),
+            &PriorityFilter {
+                status: Some(PriorityStatus::Accepted),
+                submitted_by: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted, vec![priority]);
+
+    // Another organisation sees none of it.
+    let southmere = new_org(store, "southmere", "SM").await;
+    assert!(store
+        .priorities(southmere.id(), &PriorityFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        store.priority(southmere.id(), submitted.id).await,
+        Err(StoreError::NotFound { entity: "priority" })
+    ));
+}
+
+async fn links_and_declines_priorities(store: &Store) {
+    let org = migrated_org(store).await;
+    let existing = org
+        .create(store, &draft("Case management replacement"))
+        .await;
+    let (_, by_lena) = lead_lena(store, &org).await;
+    let mut change = priority_draft("Add carers to the case system");
+    change.changes_project = Some(existing.code.clone());
+    change.rough_cost = Some("tbc".into());
+    let input = change.validate(&org.reference()).unwrap();
+    let change = store
+        .create_priority(org.id(), &input, Some(existing.id), &by_lena)
+        .await
+        .unwrap();
+    assert_eq!(change.rough_cost_pence, None, "tbc is not known, not zero");
+    assert_eq!(
+        change.changes_project.as_ref().map(|p| p.code.as_str()),
+        Some(existing.code.as_str())
+    );
+
+    let linked = store
+        .triage_priority(
+            org.id(),
+            change.id,
+            1,
+            TriageDecision::Link {
+                project_id: existing.id,
+            },
+            &actor(),
+            Priority::check_can_triage,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(linked.project.is_none(), "linking creates no project");
+    assert_eq!(linked.priority.status, PriorityStatus::Linked);
+    assert_eq!(
+        linked.priority.project.as_ref().map(|p| p.id),
+        Some(existing.id)
+    );
+    assert_eq!(org.total(store).await, 1);
+    assert_eq!(
+        store
+            .project_priorities(org.id(), existing.id)
+            .await
+            .unwrap(),
+        vec![linked.priority.clone()],
+        "the project lists its change requests"
+    );
+
+    let idea = submit(store, &org, &by_lena, "Drones for bin rounds").await;
+    let reason = "Not a digital priority this year.\nTry the innovation fund.";
+    let declined = store
+        .triage_priority(
+            org.id(),
+            idea.id,
+            1,
+            TriageDecision::Decline { reason },
+            &actor(),
+            Priority::check_can_triage,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(declined.priority.status, PriorityStatus::Declined);
+    assert_eq!(declined.priority.decline_reason.as_deref(), Some(reason));
+    assert_eq!(declined.priority.project, None);
+    assert_eq!(
+        store.priority(org.id(), idea.id).await.unwrap(),
+        declined.priority
+    );
+    let history = store.history(org.id(), "priority", idea.id).await.unwrap();
+    assert_eq!(history.last().unwrap().action, "declined");
+}
+
+async fn a_second_triage_is_refused_and_writes_nothing(store: &Store) {
+    let org = migrated_org(store).await;
+    let (_, by_lena) = lead_lena(store, &org).await;
+    let priority = submit(store, &org, &by_lena, "Online carers' assessments").await;
+    accept(store, &org, &priority, 1).await.unwrap().unwrap();
+
+    let totals = || async {
+        (
+            org.total(store).await,
+            store.audit_count(org.id()).await.unwrap(),
+            store.data_version(org.id()).await.unwrap(),
+            store.priority(org.id(), priority.id).await.unwrap(),
+        )
+    };
+    let before = totals().await;
+    // The same decision again, from a form read before the first (version 1)
+    // or after it (version 2): refused by the rule, saying what was decided.
+    for version in [1, 2] {
+        let refused = accept(store, &org, &priority, version)
+            .await
+            .unwrap()
+            .expect_err("a second acceptance is refused");
+        let message = refused.for_field("status").unwrap();
+        assert!(
+            message.contains("already been accepted into the register as DP-001"),
+            "{message}"
+        );
+    }
+    let decline = store
+        .triage_priority(
+            org.id(),
+            priority.id,
+            2,
+            TriageDecision::Decline {
+                reason: "Changed my mind",
+            },
+            &actor(),
+            Priority::check_can_triage,
+        )
+        .await
+        .unwrap();
+    assert!(decline.is_err(), "nor can it be declined afterwards");
+    assert_eq!(totals().await, before, "nothing was written");
+
+    // A stale version of a priority still awaiting triage is a conflict.
+    let other = submit(store, &org, &by_lena, "Another").await;
+    let before = totals().await;
+    match accept(store, &org, &other, 7).await {
+        Err(StoreError::Conflict {
+            entity: "priority",
+            current_version: 1,
+            ..
+        }) => {}
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(totals().await, before, "nothing was written");
+    assert_eq!(
+        store.priority(org.id(), other.id).await.unwrap().status,
+        PriorityStatus::Submitted
+    );
+}
+
+async fn concurrent_triages_let_exactly_one_win(store: &Store) {
+    let org = migrated_org(store).await;
+    let (_, by_lena) = lead_lena(store, &org).await;
+    let priority = submit(store, &org, &by_lena, "Contended priority").await;
+    let project = priority.to_project_input(FinancialYear::new(2026).unwrap());
+    let mut tasks = Vec::new();
+    for k in 0..6 {
+        let store = store.clone();
+        let project = project.clone();
+        let org_id = org.id();
+        let id = priority.id;
+        tasks.push(tokio::spawn(async move {
+            let reason = format!("Declined by task {k}");
+            let decision = if k % 2 == 0 {
+                TriageDecision::Accept {
+                    project: &project,
+                    code_prefix: "DP",
+                }
+            } else {
+                TriageDecision::Decline { reason: &reason }
+            };
+            store
+                .triage_priority(
+                    org_id,
+                    id,
+                    1,
+                    decision,
+                    &actor(),
+                    Priority::check_can_triage,
+                )
+                .await
+                .map(|r| r.is_ok())
+        }));
+    }
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(true) => wins += 1,
+            Ok(false) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one triage wins");
+    let stored = store.priority(org.id(), priority.id).await.unwrap();
+    assert_eq!(stored.version, 2);
+    let projects = org.total(store).await;
+    match stored.status {
+        PriorityStatus::Accepted => assert_eq!(projects, 1),
+        PriorityStatus::Declined => assert_eq!(projects, 0),
+        other => panic!("unexpected status {other:?}"),
+    }
+    assert_eq!(
+        store
+            .history(org.id(), "priority", priority.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -15,6 +15,7 @@ use portfolio_app::AppError;
 use portfolio_domain::consolidate::merge::{Lineage, Merge, MergeDraft};
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::filter::ProjectQuery;
+use portfolio_domain::intake::{Priority, PriorityDraft, PriorityQuery};
 use portfolio_domain::organisation::{Department, Organisation, Theme};
 use portfolio_domain::{Project, ProjectDraft, ValidationErrors};
 use serde::de::DeserializeOwned;
@@ -41,7 +42,7 @@ const DEFAULT_LIMIT: u32 = 50;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "projects", description = "The register"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "operations", description = "Health checks"))
+    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "operations", description = "Health checks"))
 )]
 struct ApiDoc;
 
@@ -71,6 +72,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_project, update_project, withdraw_project))
         .routes(routes!(dashboard))
         .routes(routes!(duplicates))
+        .routes(routes!(list_priorities, submit_priority))
+        .routes(routes!(get_priority))
+        .routes(routes!(accept_priority))
+        .routes(routes!(link_priority))
+        .routes(routes!(decline_priority))
         .routes(routes!(get_import_mapping, put_import_mapping))
         .routes(routes!(create_merge))
         .routes(routes!(get_merge))
@@ -499,6 +505,178 @@ async fn project_lineage(
 ) -> Result<Json<Lineage>, ApiError> {
     let project = state.app.project(&caller, &code).await?;
     Ok(Json(state.app.lineage(&caller, &project).await?))
+}
+
+/// Priorities the caller may see: every one for the programme office, their own for a department lead.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriorityList {
+    /// Newest first.
+    pub priorities: Vec<Priority>,
+}
+
+/// Body of `POST /api/v1/priorities/{id}/link`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    /// Code of the existing project the priority changes, e.g. DP-012.
+    pub project: String,
+}
+
+/// Body of `POST /api/v1/priorities/{id}/decline`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineBody {
+    /// Why it is declined; the submitter sees it.
+    pub reason: String,
+}
+
+fn priority_response(status: StatusCode, p: Priority) -> Response {
+    let tag = HeaderValue::from_str(&format!("\"v{}\"", p.version))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"v0\""));
+    let location = HeaderValue::from_str(&format!("/api/v1/priorities/{}", p.id)).ok();
+    let mut response = (status, Json(p)).into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    if status == StatusCode::CREATED {
+        if let Some(l) = location {
+            response.headers_mut().insert(header::LOCATION, l);
+        }
+    }
+    response
+}
+
+/// A priority id from the path; anything else names no priority.
+fn priority_id(id: &str) -> Result<i64, ApiError> {
+    id.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(ApiError::App(AppError::NotFound("priority")))
+}
+
+/// Priorities the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/priorities", tag = "priorities", params(PriorityQuery),
+    responses((status = 200, description = "Every priority for the programme office (editors, administrators); a department lead's own", body = PriorityList),
+              (status = 400, description = "The status is not one of submitted, accepted, linked or declined", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role neither submits nor triages priorities", body = Problem, content_type = "application/problem+json")))]
+async fn list_priorities(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<PriorityQuery>,
+) -> Result<Json<PriorityList>, ApiError> {
+    query.status().map_err(ApiError::Query)?;
+    let priorities = state.app.priorities(&caller, &query).await?;
+    Ok(Json(PriorityList { priorities }))
+}
+
+/// Submits a new or changed priority for the programme office to triage.
+#[utoipa::path(post, path = "/api/v1/priorities", tag = "priorities", request_body = PriorityDraft,
+    responses((status = 201, description = "Submitted; ETag carries the version, Location the priority", body = Priority),
+              (status = 400, description = "The body is not the JSON expected", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot submit priorities (viewers)", body = Problem, content_type = "application/problem+json"),
+              (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Some values are not valid", body = Problem, content_type = "application/problem+json")))]
+async fn submit_priority(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    JsonBody(draft): JsonBody<PriorityDraft>,
+) -> Result<Response, ApiError> {
+    let priority = state.app.submit_priority(&caller, &draft).await?;
+    Ok(priority_response(StatusCode::CREATED, priority))
+}
+
+#[utoipa::path(get, path = "/api/v1/priorities/{id}", tag = "priorities", params(("id" = i64, Path, description = "Priority id")),
+    responses((status = 200, description = "The priority and its outcome; ETag carries the version", body = Priority),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role neither submits nor triages priorities", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such priority that the caller may see", body = Problem, content_type = "application/problem+json")))]
+async fn get_priority(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let priority = state.app.priority(&caller, priority_id(&id)?).await?;
+    Ok(priority_response(StatusCode::OK, priority))
+}
+
+/// Accepts a priority into the register: a new project at stage concept, linked from the priority.
+#[utoipa::path(post, path = "/api/v1/priorities/{id}/accept", tag = "priorities",
+    params(("id" = i64, Path, description = "Priority id"), ("If-Match" = String, Header, description = "ETag of the version you read, e.g. \"v1\"")),
+    responses((status = 200, description = "Accepted; `project` names the new project", body = Priority),
+              (status = 400, description = "If-Match is malformed", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot triage priorities", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such priority", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Already triaged (field `status` says how)", body = Problem, content_type = "application/problem+json"),
+              (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json")))]
+async fn accept_priority(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = priority_id(&id)?;
+    let version = if_match(&headers)?;
+    let (priority, _project) = state.app.accept_priority(&caller, id, version).await?;
+    Ok(priority_response(StatusCode::OK, priority))
+}
+
+/// Links a priority to an existing project as a change to it.
+#[utoipa::path(post, path = "/api/v1/priorities/{id}/link", tag = "priorities", request_body = LinkBody,
+    params(("id" = i64, Path, description = "Priority id"), ("If-Match" = String, Header, description = "ETag of the version you read, e.g. \"v1\"")),
+    responses((status = 200, description = "Linked; `project` names the project", body = Priority),
+              (status = 400, description = "The body or If-Match is malformed", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot triage priorities", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such priority", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
+              (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No such project, one no longer in the programme, or already triaged", body = Problem, content_type = "application/problem+json"),
+              (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json")))]
+async fn link_priority(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<LinkBody>,
+) -> Result<Response, ApiError> {
+    let id = priority_id(&id)?;
+    let version = if_match(&headers)?;
+    let priority = state
+        .app
+        .link_priority(&caller, id, version, &body.project)
+        .await?;
+    Ok(priority_response(StatusCode::OK, priority))
+}
+
+/// Declines a priority with a reason the submitter sees.
+#[utoipa::path(post, path = "/api/v1/priorities/{id}/decline", tag = "priorities", request_body = DeclineBody,
+    params(("id" = i64, Path, description = "Priority id"), ("If-Match" = String, Header, description = "ETag of the version you read, e.g. \"v1\"")),
+    responses((status = 200, description = "Declined", body = Priority),
+              (status = 400, description = "The body or If-Match is malformed", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role cannot triage priorities", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such priority", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
+              (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No reason, or already triaged", body = Problem, content_type = "application/problem+json"),
+              (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json")))]
+async fn decline_priority(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<DeclineBody>,
+) -> Result<Response, ApiError> {
+    let id = priority_id(&id)?;
+    let version = if_match(&headers)?;
+    let priority = state
+        .app
+        .decline_priority(&caller, id, version, &body.reason)
+        .await?;
+    Ok(priority_response(StatusCode::OK, priority))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -29,6 +29,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("merge.html", include_str!("../templates/merge.html")),
     (
+        "priorities.html",
+        include_str!("../templates/priorities.html"),
+    ),
+    ("priority.html", include_str!("../templates/priority.html")),
+    (
+        "priority_form.html",
+        include_str!("../templates/priority_form.html"),
+    ),
+    (
         "merge_check.html",
         include_str!("../templates/merge_check.html"),
     ),

@@ -65,11 +65,16 @@ pub async fn user(global: &GlobalOptions, command: UserCommand) -> anyhow::Resul
                 eprintln!("{org} has no users yet. Add one with `portfolio user add`.");
             }
             let width = users.iter().map(|u| u.email.len()).max().unwrap_or(0);
+            let role_width = users
+                .iter()
+                .map(|u| u.role.as_str().len())
+                .max()
+                .unwrap_or(0);
             let mut text = String::new();
             for u in &users {
                 let status = if u.disabled { "disabled" } else { "active" };
                 text.push_str(&format!(
-                    "{:width$}  {:6}  {:8}  {}\n",
+                    "{:width$}  {:role_width$}  {:8}  {}\n",
                     u.email,
                     u.role.as_str(),
                     status,

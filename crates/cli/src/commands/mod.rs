@@ -7,6 +7,7 @@ mod export;
 mod generate;
 mod import;
 mod merge;
+mod priorities;
 mod serve;
 
 use std::io::Write;
@@ -14,7 +15,9 @@ use std::io::Write;
 use anyhow::{bail, Context};
 use portfolio_app::{App, AppError, ConnectOptions, Settings};
 
-use crate::cli::{Cli, Command, GlobalOptions, OrganisationCommand, TokenCommand};
+use crate::cli::{
+    Cli, Command, GlobalOptions, OrganisationCommand, PrioritiesCommand, TokenCommand,
+};
 use crate::config;
 
 /// The embedded database file used unless `--database-url` says otherwise.
@@ -34,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export::export(global, args).await,
         Command::Import(args) => import::import(global, args).await,
         Command::Duplicates(args) => duplicates::duplicates(global, args).await,
+        Command::Priorities(PrioritiesCommand::List(args)) => priorities::list(global, args).await,
         Command::Merge(args) => merge::merge(global, args).await,
         Command::Backup(args) => backup::backup(global, args).await,
         Command::Generate(args) => generate::generate(global, args).await,

@@ -70,8 +70,10 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
             ))?;
             match configured_password {
                 Some(password) => {
-                    app.set_password(demo::ADMIN_EMAIL, &password, &Actor::system("demo"))
-                        .await?;
+                    for email in [demo::ADMIN_EMAIL, demo::LEAD_EMAIL] {
+                        app.set_password(email, &password, &Actor::system("demo"))
+                            .await?;
+                    }
                     Some(password)
                 }
                 None => None,
@@ -107,13 +109,17 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
     }
     match sign_in {
         Some(password) => out(&format!(
-            "Sign in as {} with password: {password}\n",
-            demo::ADMIN_EMAIL
+            "Sign in as {} with password: {password}\n\
+             A department lead, who submits priorities: {} with the same password\n",
+            demo::ADMIN_EMAIL,
+            demo::LEAD_EMAIL
         ))?,
         None => out(&format!(
             "Sign in as {} with the password it was given before \
-             (set {DEMO_PASSWORD_ENV} to reset it)\n",
-            demo::ADMIN_EMAIL
+             (set {DEMO_PASSWORD_ENV} to reset it)\n\
+             A department lead, who submits priorities: {} with the same password\n",
+            demo::ADMIN_EMAIL,
+            demo::LEAD_EMAIL
         ))?,
     }
     run(app, &url, listener, ServeOptions::default()).await

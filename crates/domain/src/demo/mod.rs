@@ -17,6 +17,9 @@ pub const ORGANISATION_NAME: &str = "Northmere County Council";
 pub const ORGANISATION_SLUG: &str = "northmere";
 pub const ADMIN_EMAIL: &str = "admin@northmere.example";
 pub const ADMIN_NAME: &str = "Demo Administrator";
+/// A department lead of Health and Care, who submits priorities (same password as the administrator).
+pub const LEAD_EMAIL: &str = "lead@northmere.example";
+pub const LEAD_NAME: &str = "Demo Department Lead";
 pub const CODE_PREFIX: &str = "DP";
 
 pub const DEPARTMENTS: [(&str, &str); 5] = [

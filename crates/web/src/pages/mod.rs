@@ -5,6 +5,7 @@ mod duplicates;
 mod form;
 mod imports;
 mod merge;
+mod priorities;
 mod project;
 mod register;
 mod sign_in;
@@ -27,7 +28,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::show))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
-        .route("/sign-out", axum::routing::post(sign_in::sign_out))
+        .route("/sign-out", post(sign_in::sign_out))
         .route("/projects", get(register::show).post(project::create))
         .route("/projects.csv", get(register::csv))
         .route("/duplicates", get(duplicates::show))
@@ -46,6 +47,15 @@ pub fn router() -> Router<AppState> {
             "/projects/{code}/edit",
             get(project::edit_form).post(project::update),
         )
+        .route(
+            "/priorities",
+            get(priorities::list).post(priorities::submit),
+        )
+        .route("/priorities/new", get(priorities::new_form))
+        .route("/priorities/{id}", get(priorities::show))
+        .route("/priorities/{id}/accept", post(priorities::accept))
+        .route("/priorities/{id}/link", post(priorities::link))
+        .route("/priorities/{id}/decline", post(priorities::decline))
 }
 
 /// Pages that take a spreadsheet: served with the upload's larger body limit.
@@ -67,6 +77,8 @@ pub(crate) async fn layout(
         user_email => session.caller().user.email.clone(),
         user_role => session.caller().user.role.label(),
         can_edit => session.caller().can(Permission::EditProjects),
+        can_submit => session.caller().can(Permission::SubmitPriorities),
+        can_triage => session.caller().can(Permission::TriagePriorities),
         nav => nav,
         errors => Vec::<ErrorLink>::new(),
     })

@@ -199,6 +199,12 @@ pub(crate) async fn page(
             context! { action, actor => h.actor.clone(), at => h.at.format("%-d %B %Y at %H:%M UTC").to_string(), changes => h.changed_fields() }
         })
         .collect();
+    let change_requests = super::priorities::change_requests_view(
+        &state
+            .app
+            .project_priorities(session.caller(), &project)
+            .await?,
+    );
     let (undo_error, errors) = match notice {
         Notice::UndoRefused(ref message) => (
             Some(message.clone()),
@@ -215,7 +221,7 @@ pub(crate) async fn page(
         context! {
             p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
             merged => matches!(notice, Notice::Merged), undone => matches!(notice, Notice::Undone),
-            lineage => lineage_view(&lineage), undo_error, errors, ..base
+            lineage => lineage_view(&lineage), change_requests, undo_error, errors, ..base
         },
     ))
 }
