@@ -975,3 +975,55 @@ fn an_unknown_role_lists_the_roles() {
         assert!(stderr.contains(role), "{role}: {stderr}");
     }
 }
+
+#[test]
+fn import_valid_only_writes_the_rejected_rows_with_reasons() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 1);
+    let sheet = dir.path().join("mixed.csv");
+    std::fs::write(
+        &sheet,
+        "Title,Department,Stage,Budget\n\
+         Good one,Health and Care,Concept,£10k\n\
+         =HYPERLINK(\"x\"),Health and Care,Concept,£1.2x\n",
+    )
+    .unwrap();
+    let rejected = dir.path().join("rejected.csv");
+    let stdout = success(&mut portfolio(
+        &dir,
+        &[
+            "import",
+            sheet.to_str().unwrap(),
+            "--org",
+            "test",
+            "--valid-only",
+            "--rejected",
+            rejected.to_str().unwrap(),
+        ],
+    ));
+    assert!(stdout.contains("1 row left out for 1 problem"), "{stdout}");
+    assert!(stdout.contains("Created 1,"), "{stdout}");
+    let csv = std::fs::read_to_string(&rejected).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "File,Sheet,Row,Reason,Title,Department,Stage,Budget"
+    );
+    assert!(lines[1].contains(",3,\"column D (Budget): '£1.2x'"), "{csv}");
+    assert!(lines[1].contains("'=HYPERLINK"), "{csv}");
+    // An existing file is never overwritten.
+    let out = output(&mut portfolio(
+        &dir,
+        &[
+            "import",
+            sheet.to_str().unwrap(),
+            "--org",
+            "test",
+            "--valid-only",
+            "--rejected",
+            rejected.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}

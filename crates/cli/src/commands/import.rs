@@ -56,7 +56,7 @@ pub async fn import(global: &GlobalOptions, args: ImportArgs) -> anyhow::Result<
         std::fs::write(path, csv)
             .with_context(|| format!("could not write the rejected rows to {}", path.display()))?;
     }
-    if !report.problems.is_empty() && !report.written && !(report.valid_only && report.dry_run) {
+    if !report.problems.is_empty() && !report.valid_only {
         bail!(
             "nothing was imported: {} problem{} to correct",
             report.problems.len(),
