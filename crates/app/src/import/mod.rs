@@ -377,6 +377,8 @@ impl App {
             organisation,
         };
         let org_id = reference.organisation.id;
+        let started = std::time::Instant::now();
+        let mut read_time = std::time::Duration::ZERO;
         let mut report = ImportReport {
             files: files.iter().map(|f| f.name.clone()).collect(),
             dry_run: options.dry_run,
@@ -404,12 +406,15 @@ impl App {
                 today: chrono::Utc::now().date_naive(),
                 mapping: file_mapping.as_ref(),
             };
-            let sheets = match read::read_sheets(
+            let reading = std::time::Instant::now();
+            let sheets = read::read_sheets(
                 &file.name,
                 &file.bytes,
                 options.sheet.as_deref(),
                 &options.limits,
-            ) {
+            );
+            read_time += reading.elapsed();
+            let sheets = match sheets {
                 Ok(sheets) => sheets,
                 Err(e) => {
                     report.problems.push(ImportProblem {
@@ -495,8 +500,17 @@ impl App {
                     }
                 }
             }
-            read_files.push(sheets);
+            // Only a valid-only import needs the cells again (to return rows
+            // the store refuses); otherwise they are let go now.
+            read_files.push(if options.valid_only { sheets } else { Vec::new() });
         }
+        tracing::info!(
+            rows = report.rows_read,
+            read_ms = read_time.as_millis() as u64,
+            check_ms = (started.elapsed() - read_time).as_millis() as u64,
+            "import: files read and rows checked"
+        );
+        let writing = std::time::Instant::now();
         let stopped = refused || !report.problems.is_empty();
         if (stopped && !options.valid_only) || ready.is_empty() {
             return Ok(report);
@@ -557,8 +571,9 @@ impl App {
                             report.problems.push(problem);
                         }
                         let (f, s, r) = ready[i].at;
-                        let sheet = &read_files[f][s];
-                        report.reject(sheet, &files[f].name, &sheet.rows[r], reasons);
+                        if let Some(sheet) = read_files.get(f).and_then(|sheets| sheets.get(s)) {
+                            report.reject(sheet, &files[f].name, &sheet.rows[r], reasons);
+                        }
                         refused_rows.push(i);
                     }
                     if !options.valid_only || attempt == 1 {
@@ -576,6 +591,12 @@ impl App {
                 }
             }
         }
+        tracing::info!(
+            created = report.created,
+            updated = report.updated,
+            write_ms = writing.elapsed().as_millis() as u64,
+            "import: written"
+        );
         Ok(report)
     }
 }
