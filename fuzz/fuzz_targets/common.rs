@@ -42,7 +42,12 @@ fn check(answer: &Result<Vec<Sheet>, ReadError>, only_sheet: Option<&str>) {
     };
     assert!(!sheets.is_empty(), "Ok with no sheets");
     if only_sheet.is_some() {
-        assert_eq!(sheets.len(), 1, "one sheet asked for, {} read", sheets.len());
+        assert_eq!(
+            sheets.len(),
+            1,
+            "one sheet asked for, {} read",
+            sheets.len()
+        );
     }
     for sheet in sheets {
         assert!(

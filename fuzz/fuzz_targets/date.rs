@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
                 "{text:?} read as {date}"
             ),
             Ok(CellValue::NotKnown) => {}
-            Err(why) => assert!(!why.trim().is_empty(), "{text:?}: a refusal without a reason"),
+            Err(why) => assert!(
+                !why.trim().is_empty(),
+                "{text:?}: a refusal without a reason"
+            ),
         }
     }
     if let Ok(serial) = text.trim().parse::<f64>() {

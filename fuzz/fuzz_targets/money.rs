@@ -26,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
                 );
             }
             Ok(CellValue::NotKnown) => {}
-            Err(why) => assert!(!why.trim().is_empty(), "{text:?}: a refusal without a reason"),
+            Err(why) => assert!(
+                !why.trim().is_empty(),
+                "{text:?}: a refusal without a reason"
+            ),
         }
         if let Ok(number) = text.trim().parse::<f64>() {
             if let Ok(money) = money_from_number(number, unit) {

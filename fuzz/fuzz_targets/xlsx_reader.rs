@@ -13,6 +13,12 @@
 //! mutations reach calamine's XML reading instead of stopping at the zip's
 //! checksums. Any other input is read as the file itself. Either way the
 //! reader must give sheets within the limits or a reason, never panic.
+//!
+//! calamine itself can panic on a damaged workbook; the reader catches that
+//! and answers with a reason. libFuzzer's panic hook would abort on the
+//! caught panic, so for panics raised inside calamine the hook lets the
+//! unwinding reach the reader's catch. Any panic elsewhere, or one the reader
+//! fails to catch, still aborts and counts as a crash.
 #![no_main]
 
 use std::io::{Cursor, Write};
@@ -56,7 +62,9 @@ fn parts(data: &[u8]) -> Option<Vec<(String, &[u8])>> {
     let mut parts = Vec::new();
     loop {
         let line_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        let name = String::from_utf8_lossy(&rest[..line_end]).trim().to_string();
+        let name = String::from_utf8_lossy(&rest[..line_end])
+            .trim()
+            .to_string();
         rest = rest.get(line_end + 1..).unwrap_or(&[]);
         match find(rest, b"\n=== ") {
             Some(end) => {
@@ -74,14 +82,12 @@ fn parts(data: &[u8]) -> Option<Vec<(String, &[u8])>> {
 /// A zip of the parts, the defaults filling the gaps; parts the zip writer
 /// refuses (a repeated or unusable name) are left out.
 fn workbook(parts: &[(String, &[u8])]) -> Vec<u8> {
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let mut written: Vec<&str> = Vec::new();
     let given = parts.iter().map(|(name, bytes)| (name.as_str(), *bytes));
-    let defaults = DEFAULTS
-        .iter()
-        .map(|(name, text)| (*name, text.as_bytes()));
+    let defaults = DEFAULTS.iter().map(|(name, text)| (*name, text.as_bytes()));
     for (name, bytes) in given.chain(defaults) {
         if written.contains(&name) {
             continue;
@@ -96,7 +102,20 @@ fn workbook(parts: &[(String, &[u8])]) -> Vec<u8> {
         .expect("a zip in memory can always be finished")
 }
 
-fuzz_target!(|data: &[u8]| {
+/// Lets panics raised inside calamine unwind to the reader, which catches them.
+fn let_calamine_panics_unwind() {
+    let abort = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_calamine = info
+            .location()
+            .is_some_and(|l| l.file().contains("/calamine-"));
+        if !in_calamine {
+            abort(info);
+        }
+    }));
+}
+
+fuzz_target!(init: let_calamine_panics_unwind(), |data: &[u8]| {
     let file = match parts(data) {
         Some(parts) => workbook(&parts),
         None => data.to_vec(),
