@@ -195,8 +195,13 @@ fn decode(bytes: &[u8]) -> String {
 }
 
 /// `;` when the first non-empty line holds more semicolons than commas outside quotes.
+/// A line ends at a line feed or a carriage return (old Mac files end lines
+/// with a carriage return alone).
 fn sniff_delimiter(text: &str) -> u8 {
-    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let line = text
+        .split(['\r', '\n'])
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let (mut commas, mut semicolons, mut quoted) = (0, 0, false);
     for c in line.chars() {
         match c {
@@ -231,8 +236,8 @@ fn read_csv(bytes: &[u8], limits: &ImportLimits) -> Result<Sheet, ReadError> {
                 ..ReadError::file(format!("could not be read as CSV: {e}"))
             }
         })?;
-        // The csv crate's own line count misses blank lines: count newlines
-        // up to where the record starts, carrying on from the last record.
+        // The csv crate's own line count misses blank lines: count line
+        // breaks up to where the record starts, carrying on from the last record.
         let mut start = record
             .position()
             .map_or(counted_to, |p| p.byte() as usize)
@@ -242,10 +247,7 @@ fn read_csv(bytes: &[u8], limits: &ImportLimits) -> Result<Sheet, ReadError> {
             start += 1;
         }
         if start > counted_to {
-            line += text.as_bytes()[counted_to..start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u32;
+            line = line.saturating_add(line_breaks(&text.as_bytes()[counted_to..start]));
             counted_to = start;
         }
         let number = line;
@@ -281,6 +283,19 @@ fn read_csv(bytes: &[u8], limits: &ImportLimits) -> Result<Sheet, ReadError> {
         rows.push(DataRow { number, cells });
     }
     finish(None, headers, rows)
+}
+
+/// Line breaks in `bytes`: "\r\n", "\n", or "\r" alone, as the csv crate
+/// ends records (and old Mac files end lines).
+fn line_breaks(bytes: &[u8]) -> u32 {
+    let mut count = 0u32;
+    for (i, &b) in bytes.iter().enumerate() {
+        let lone_return = b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+        if b == b'\n' || lone_return {
+            count = count.saturating_add(1);
+        }
+    }
+    count
 }
 
 fn too_many_rows(limits: &ImportLimits) -> String {
@@ -408,6 +423,25 @@ fn read_xlsx(
     limits: &ImportLimits,
 ) -> Result<Vec<Sheet>, ReadError> {
     check_unzipped_size(bytes, limits)?;
+    // calamine can panic on a damaged workbook (a cell reference such as
+    // "AAAAAAAAA1" overflows its column arithmetic): that is a file that
+    // cannot be read, not a crash. Nothing outlives the closure, so no state
+    // is left half-changed.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_workbook(bytes, only_sheet, limits)
+    }))
+    .unwrap_or_else(|_| {
+        Err(ReadError::file(
+            "is not a readable XLSX workbook (it is damaged); open it in a spreadsheet program and save it again as .xlsx or CSV",
+        ))
+    })
+}
+
+fn read_workbook(
+    bytes: &[u8],
+    only_sheet: Option<&str>,
+    limits: &ImportLimits,
+) -> Result<Vec<Sheet>, ReadError> {
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         ReadError::file(format!(
             "is not a readable XLSX workbook ({e}); open it in a spreadsheet program and save it again as .xlsx or CSV"
@@ -640,6 +674,93 @@ mod tests {
         .unwrap();
         let numbers: Vec<u32> = sheets[0].rows.iter().map(|r| r.number).collect();
         assert_eq!(numbers, vec![3, 5]);
+    }
+
+    /// A workbook of one sheet, "Sheet1", whose worksheet part is `sheet_xml`.
+    fn workbook(sheet_xml: &str) -> Vec<u8> {
+        use std::io::Write;
+        let parts = [
+            (
+                "[Content_Types].xml",
+                r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+            ),
+            (
+                "_rels/.rels",
+                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/workbook.xml",
+                r#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            ),
+            ("xl/worksheets/sheet1.xml", sheet_xml),
+        ];
+        let mut out = Vec::new();
+        let mut writer = zip::ZipWriter::new(Cursor::new(&mut out));
+        for (name, text) in parts {
+            writer
+                .start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writer.write_all(text.as_bytes()).unwrap();
+        }
+        writer.finish().unwrap();
+        out
+    }
+
+    fn sheet_xml(cells: &str) -> String {
+        format!(
+            r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{cells}</sheetData></worksheet>"#
+        )
+    }
+
+    #[test]
+    fn a_hand_built_workbook_is_read() {
+        let book = workbook(&sheet_xml(
+            r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Title</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>Payroll</t></is></c><c r="B2"><v>350</v></c></row>"#,
+        ));
+        let sheets = read_sheets("a.xlsx", &book, None, &ImportLimits::default()).unwrap();
+        assert_eq!(sheets[0].headers, vec!["Title"]);
+        assert_eq!(
+            sheets[0].rows[0].cells,
+            vec![Cell::Text("Payroll".into()), Cell::Number(350.0)]
+        );
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/xlsx_reader.rs): calamine's column
+    /// arithmetic overflowed, and panicked, on a very long column reference.
+    #[test]
+    fn a_damaged_cell_reference_is_an_error_not_a_panic() {
+        let book = workbook(&sheet_xml(
+            r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Title</t></is></c></row><row r="2"><c r="AAAAAAAAAAAAAAAA2"><v>1</v></c></row>"#,
+        ));
+        let error = read_sheets("a.xlsx", &book, None, &ImportLimits::default()).unwrap_err();
+        assert!(
+            error.message.contains("not a readable XLSX workbook")
+                || error.message.contains("beyond the 1000 columns"),
+            "{}",
+            error.message
+        );
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/csv_reader.rs): a carriage return
+    /// alone ends a record, as in CSV saved by old Mac Excel, but was not
+    /// counted as a line, so rows repeated the same number.
+    #[test]
+    fn carriage_returns_alone_end_lines() {
+        let sheets = read_sheets(
+            "a.csv",
+            b"Title;Stage\r\rOne;idea\rTwo;concept\r\nThree;alpha\n",
+            None,
+            &ImportLimits::default(),
+        )
+        .unwrap();
+        let numbers: Vec<u32> = sheets[0].rows.iter().map(|r| r.number).collect();
+        assert_eq!(numbers, vec![3, 4, 5]);
+        assert_eq!(sheets[0].headers, vec!["Title", "Stage"]);
+        assert_eq!(sniff_delimiter("Title;Cost;Stage\rA;1,5,6,7;B\r"), b';');
     }
 
     #[test]
