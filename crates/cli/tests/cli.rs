@@ -1009,7 +1009,10 @@ fn import_valid_only_writes_the_rejected_rows_with_reasons() {
         lines[0],
         "File,Sheet,Row,Reason,Title,Department,Stage,Budget"
     );
-    assert!(lines[1].contains(",3,\"column D (Budget): '£1.2x'"), "{csv}");
+    assert!(
+        lines[1].contains(",3,\"column D (Budget): '£1.2x'"),
+        "{csv}"
+    );
     assert!(lines[1].contains("'=HYPERLINK"), "{csv}");
     // An existing file is never overwritten.
     let out = output(&mut portfolio(

@@ -108,22 +108,46 @@ pub(crate) async fn insert_audit(
     tx: &mut Transaction<'_, Any>,
     records: Vec<AuditRecord<'_>>,
 ) -> Result<()> {
-    let at = now_text();
-    let rows: Vec<(AuditRecord<'_>, Option<String>, Option<String>)> = records
+    let texts = records
         .into_iter()
-        .map(|mut r| {
-            let before = r.before.take().map(|v| v.to_string());
-            let after = r.after.take().map(|v| v.to_string());
-            (r, before, after)
+        .map(|r| AuditText {
+            organisation_id: r.organisation_id,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            action: r.action,
+            before: r.before.map(|v| v.to_string()),
+            after: r.after.map(|v| v.to_string()),
+            actor: r.actor,
         })
         .collect();
+    insert_audit_texts(tx, texts).await
+}
+
+/// An audit record whose documents are already JSON text: bulk writes
+/// serialise each record straight to text, without building a JSON tree.
+pub(crate) struct AuditText<'a> {
+    pub organisation_id: Option<i64>,
+    pub entity: &'static str,
+    pub entity_id: i64,
+    pub action: &'static str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub actor: &'a Actor,
+}
+
+/// Writes audit records given as JSON text (one statement for many).
+pub(crate) async fn insert_audit_texts(
+    tx: &mut Transaction<'_, Any>,
+    records: Vec<AuditText<'_>>,
+) -> Result<()> {
+    let at = now_text();
     crate::projects::insert_rows(
         tx,
         "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json)",
         "",
         9,
-        &rows,
-        |q, (r, before, after)| {
+        &records,
+        |q, r| {
             q.bind(r.organisation_id)
                 .bind(r.actor.user_id)
                 .bind(r.actor.label.clone())
@@ -131,8 +155,8 @@ pub(crate) async fn insert_audit(
                 .bind(r.entity)
                 .bind(r.entity_id)
                 .bind(r.action)
-                .bind(before.clone())
-                .bind(after.clone())
+                .bind(r.before.clone())
+                .bind(r.after.clone())
         },
     )
     .await

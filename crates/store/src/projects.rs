@@ -16,7 +16,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
-use crate::audit::{bump_data_version, insert_audit, record, AuditRecord};
+use crate::audit::{bump_data_version, insert_audit_texts, record, AuditRecord, AuditText};
 use crate::{
     format_time, get, map_unique, parse_stored, parse_time, stored_time, Actor, Result, Store,
     StoreError,
@@ -481,20 +481,20 @@ impl Store {
             .map(|(p, item)| (p.id, item.input))
             .collect();
         write_details(tx, &details).await?;
-        let records: Vec<AuditRecord<'_>> = projects
+        let records: Vec<AuditText<'_>> = projects
             .iter()
             .zip(items)
-            .map(|(project, item)| AuditRecord {
+            .map(|(project, item)| AuditText {
                 organisation_id: Some(organisation_id),
                 entity: "project",
                 entity_id: project.id,
                 action: "created",
                 before: None,
-                after: Some(json!(project)),
+                after: serde_json::to_string(project).ok(),
                 actor: item.actor,
             })
             .collect();
-        insert_audit(tx, records).await?;
+        insert_audit_texts(tx, records).await?;
         Ok(projects)
     }
 

@@ -388,6 +388,7 @@ impl App {
         let mut ready: Vec<Ready> = Vec::new();
         let mut read_files: Vec<Vec<read::Sheet>> = Vec::new();
         let mut saved: HashMap<String, Option<MappingFile>> = HashMap::new();
+        let row_options = rows::RowOptions::new(&reference);
         // (source, row key) → where it was first seen, to refuse repeats.
         let mut seen: HashMap<(String, String), String> = HashMap::new();
         for (file_index, file) in files.iter().enumerate() {
@@ -405,6 +406,7 @@ impl App {
                 reference: &reference,
                 today: chrono::Utc::now().date_naive(),
                 mapping: file_mapping.as_ref(),
+                options: &row_options,
             };
             let reading = std::time::Instant::now();
             let sheets = read::read_sheets(
@@ -502,7 +504,11 @@ impl App {
             }
             // Only a valid-only import needs the cells again (to return rows
             // the store refuses); otherwise they are let go now.
-            read_files.push(if options.valid_only { sheets } else { Vec::new() });
+            read_files.push(if options.valid_only {
+                sheets
+            } else {
+                Vec::new()
+            });
         }
         tracing::info!(
             rows = report.rows_read,

@@ -286,6 +286,81 @@ pub(crate) struct RowRules<'a> {
     pub today: NaiveDate,
     /// The person's mapping, whose confirmed values settle near misses.
     pub mapping: Option<&'a MappingFile>,
+    /// The organisation's options, prepared once for every row.
+    pub options: &'a RowOptions,
+}
+
+/// One field's options: (key, label) pairs, and each label folded for an exact match.
+pub(crate) struct Options {
+    pairs: Vec<(String, String)>,
+    exact: HashMap<String, String>,
+}
+
+impl Options {
+    fn new(pairs: Vec<(String, String)>) -> Options {
+        let exact = pairs
+            .iter()
+            .map(|(k, l)| (portfolio_domain::consolidate::fold(l), k.clone()))
+            .collect();
+        Options { pairs, exact }
+    }
+}
+
+/// The organisation's departments, stages, delivery confidences and themes,
+/// as cells are matched to them.
+pub(crate) struct RowOptions {
+    departments: Options,
+    stages: Options,
+    confidences: Options,
+    themes: Options,
+}
+
+impl RowOptions {
+    pub fn new(reference: &OrganisationReference) -> RowOptions {
+        RowOptions {
+            departments: Options::new(
+                reference
+                    .departments
+                    .iter()
+                    .flat_map(|d| {
+                        [
+                            (d.slug.clone(), d.name.clone()),
+                            (d.slug.clone(), d.slug.clone()),
+                        ]
+                    })
+                    .collect(),
+            ),
+            stages: Options::new(
+                Stage::ALL
+                    .iter()
+                    .flat_map(|s| {
+                        [
+                            (s.as_str().to_string(), s.label().to_string()),
+                            (s.as_str().to_string(), s.as_str().to_string()),
+                        ]
+                    })
+                    .collect(),
+            ),
+            confidences: Options::new(
+                DeliveryConfidence::ALL
+                    .iter()
+                    .map(|c| (c.as_str().to_string(), c.label().to_string()))
+                    .collect(),
+            ),
+            themes: Options::new(
+                reference
+                    .themes
+                    .iter()
+                    .flat_map(|t| {
+                        [
+                            (t.slug.clone(), t.name.clone()),
+                            (t.slug.clone(), t.slug.clone()),
+                        ]
+                    })
+                    .collect(),
+            ),
+        }
+    }
 }
 
 /// A row read into a validated project, and its key.
@@ -306,16 +381,25 @@ fn choose(
     value: &str,
     field: Field,
     what: &str,
-    pairs: &[(String, String)],
+    options: &Options,
     rules: &RowRules<'_>,
 ) -> Result<String, Unmatched> {
+    if let Some(key) = options
+        .exact
+        .get(&portfolio_domain::consolidate::fold(value))
+    {
+        return Ok(key.clone());
+    }
     if let Some(key) = rules.mapping.and_then(|m| m.confirmed(field, value)) {
-        if pairs.iter().any(|(k, _)| k == key) {
+        if options.pairs.iter().any(|(k, _)| k == key) {
             return Ok(key.to_string());
         }
     }
-    let borrowed: Vec<(String, &str)> =
-        pairs.iter().map(|(k, l)| (k.clone(), l.as_str())).collect();
+    let borrowed: Vec<(String, &str)> = options
+        .pairs
+        .iter()
+        .map(|(k, l)| (k.clone(), l.as_str()))
+        .collect();
     match match_option(value, &borrowed) {
         Ok(OptionMatch::Exact(key)) => Ok(key),
         Ok(OptionMatch::Suggestion {
@@ -443,6 +527,20 @@ pub(crate) fn validation_problems(
         .collect()
 }
 
+/// A row's cells by the field their column holds (a field per slot).
+#[derive(Default)]
+struct FieldCells<'a>([Option<(&'a MappedColumn, &'a Cell)>; Field::ALL.len()]);
+
+impl<'a> FieldCells<'a> {
+    fn insert(&mut self, field: Field, value: (&'a MappedColumn, &'a Cell)) {
+        self.0[field as usize] = Some(value);
+    }
+
+    fn get(&self, field: &Field) -> Option<&(&'a MappedColumn, &'a Cell)> {
+        self.0[*field as usize].as_ref()
+    }
+}
+
 /// Reads one row into a validated project, or every problem it has.
 pub(crate) fn read_row(
     row: &DataRow,
@@ -454,7 +552,7 @@ pub(crate) fn read_row(
     let year_start = reference.organisation.financial_year_start_month;
     let mut problems = Vec::new();
     let mut draft = ProjectDraft::default();
-    let mut cells: HashMap<Field, (&MappedColumn, &Cell)> = HashMap::new();
+    let mut cells = FieldCells::default();
     for (i, column) in mapping.columns.iter().enumerate() {
         if let (Some(field), Some(cell)) = (column.field, row.cells.get(i)) {
             cells.insert(field, (column, cell));
@@ -482,16 +580,6 @@ pub(crate) fn read_row(
     draft.manager = text(Field::Manager);
     draft.tags = split_list(&text(Field::Tags));
 
-    let departments: Vec<(String, String)> = reference
-        .departments
-        .iter()
-        .flat_map(|d| {
-            [
-                (d.slug.clone(), d.name.clone()),
-                (d.slug.clone(), d.slug.clone()),
-            ]
-        })
-        .collect();
     let department = text(Field::Department);
     if department.is_empty() {
         fail(
@@ -504,7 +592,7 @@ pub(crate) fn read_row(
             &department,
             Field::Department,
             "department of this organisation",
-            &departments,
+            &rules.options.departments,
             rules,
         ) {
             Ok(slug) => draft.department = slug,
@@ -513,15 +601,6 @@ pub(crate) fn read_row(
     }
 
     let stage = text(Field::Stage);
-    let stages: Vec<(String, String)> = Stage::ALL
-        .iter()
-        .flat_map(|s| {
-            [
-                (s.as_str().to_string(), s.label().to_string()),
-                (s.as_str().to_string(), s.as_str().to_string()),
-            ]
-        })
-        .collect();
     if stage.is_empty() {
         fail(
             Field::Stage,
@@ -531,7 +610,7 @@ pub(crate) fn read_row(
     } else {
         match Stage::parse(&stage) {
             Ok(s) => draft.stage = s.as_str().to_string(),
-            Err(_) => match choose(&stage, Field::Stage, "stage", &stages, rules) {
+            Err(_) => match choose(&stage, Field::Stage, "stage", &rules.options.stages, rules) {
                 Ok(key) => draft.stage = key,
                 Err(e) => fail(Field::Stage, e.reason, e.suggestion),
             },
@@ -540,17 +619,13 @@ pub(crate) fn read_row(
 
     let confidence = text(Field::Confidence);
     if !confidence.is_empty() && !portfolio_domain::consolidate::cell::is_not_known(&confidence) {
-        let labels: Vec<(String, String)> = DeliveryConfidence::ALL
-            .iter()
-            .map(|c| (c.as_str().to_string(), c.label().to_string()))
-            .collect();
         match DeliveryConfidence::parse(&confidence) {
             Ok(c) => draft.confidence = Some(c.as_str().to_string()),
             Err(_) => match choose(
                 &confidence,
                 Field::Confidence,
                 "delivery confidence",
-                &labels,
+                &rules.options.confidences,
                 rules,
             ) {
                 Ok(key) => draft.confidence = Some(key),
@@ -564,22 +639,12 @@ pub(crate) fn read_row(
         draft.phase = Some(phase);
     }
 
-    let themes: Vec<(String, String)> = reference
-        .themes
-        .iter()
-        .flat_map(|t| {
-            [
-                (t.slug.clone(), t.name.clone()),
-                (t.slug.clone(), t.slug.clone()),
-            ]
-        })
-        .collect();
     for theme in split_list(&text(Field::Themes)) {
         match choose(
             &theme,
             Field::Themes,
             "theme of this organisation",
-            &themes,
+            &rules.options.themes,
             rules,
         ) {
             Ok(slug) => draft.themes.push(slug),

@@ -34,6 +34,9 @@ pub mod merge;
 pub mod money;
 mod normalise;
 
+/// How option labels and cells are compared: lower case, "&" as "and", punctuation as spaces.
+pub use normalise::fold;
+
 #[cfg(test)]
 mod tests {
     use super::*;
