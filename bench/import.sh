@@ -14,7 +14,9 @@
 # Needs python3 with pandas and openpyxl, GNU time (/usr/bin/time) and psql. Each Portfolio
 # import is a fresh database with a generated organisation of 10 projects; the import is the
 # whole job: read, map columns, parse money and dates, validate every row, and write every
-# project, its audit record and its provenance in one transaction.
+# project, its audit record and its provenance in one transaction. The import's own log
+# also gives its phases (read, check, write): "phases" lines report the median parse +
+# validate time, which is what pandas' parse-only time compares with.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +62,12 @@ portfolio_once() {
     import --org big --source bench "$file" > "$dir/import.txt" 2>&1 \
     || { cat "$dir/import.txt" >&2; die "import of $file into $backend failed"; }
   grep -q "Created $ROWS," "$dir/import.txt" || { cat "$dir/import.txt" >&2; die "import did not create $ROWS projects"; }
+  # The import logs its phases: reading the file, checking every row, writing.
+  sed 's/\x1b\[[0-9;]*m//g' "$dir/import.txt" |
+    awk -v label="$backend-${file##*.}" '
+      /rows checked/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "read_ms") r = kv[2]; if (kv[1] == "check_ms") c = kv[2] } }
+      /import: written/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "write_ms") w = kv[2] } }
+      END { printf "%s %.2f %.2f %.2f\n", label, r / 1000, c / 1000, w / 1000 }' >> "$OUT/phases.txt"
   cat "$dir/time.txt"
   [ -n "$db" ] && psql -q "$PG_ADMIN_URL" -c "DROP DATABASE $db WITH (FORCE)" > /dev/null
   rm -rf "$dir"
@@ -94,4 +102,11 @@ measure portfolio_xlsx_sqlite portfolio_once sqlite "$XLSX"
 measure pandas_read_excel pandas_once "$XLSX"
 measure portfolio_csv_postgres portfolio_once postgres "$CSV"
 measure portfolio_xlsx_postgres portfolio_once postgres "$XLSX"
+# Parse + validate alone (the import's own read and check phases), per file type and backend.
+for label in $(awk '{ print $1 }' "$OUT/phases.txt" | sort -u); do
+  awk -v l="$label" '$1 == l { print $2 + $3, $2, $3, $4 }' "$OUT/phases.txt" | sort -g |
+    awk -v l="$label" -v rows="$ROWS" '{ v[NR] = $0 } END { split(v[int((NR + 1) / 2)], m, " ");
+      printf "RESULT phases_%s rows=%s parse_and_validate_seconds=%s read=%s check=%s write=%s\n", l, rows, m[1], m[2], m[3], m[4] }' |
+    tee -a "$RESULTS"
+done
 echo "== results in $RESULTS"
