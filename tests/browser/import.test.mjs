@@ -136,6 +136,10 @@ test('upload, map, check and import a spreadsheet; the rejected rows download wi
     const titles = await page.locator('table tbody tr').allInnerTexts();
     assert.equal(titles.length, 3, titles.join(' | '));
     assert.ok(titles.some((t) => t.includes('payroll chatbot')), 'the confirmed department row was imported');
+    // Its page says where it came from.
+    await page.getByRole('link', { name: /payroll chatbot/ }).click();
+    await page.waitForLoadState('load');
+    assert.match(await page.locator('#imported-from').innerText(), /corporate-and-care\.csv, row 4/);
 
     // The same source again: the saved mapping is applied.
     await visit(page, '/imports/new');

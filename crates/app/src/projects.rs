@@ -151,6 +151,19 @@ impl App {
             .await?)
     }
 
+    /// Where a project was imported from (file, sheet, row), if it was.
+    pub async fn project_provenance(
+        &self,
+        caller: &Caller,
+        project: &Project,
+    ) -> Result<Vec<portfolio_store::Provenance>> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self
+            .store
+            .project_provenance(caller.organisation_id(), project.id)
+            .await?)
+    }
+
     /// Dashboard counts for the caller's organisation, checked to add up.
     pub async fn dashboard(&self, caller: &Caller) -> Result<Arc<Dashboard>> {
         let reference = self.reference(caller).await?;

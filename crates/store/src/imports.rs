@@ -281,21 +281,44 @@ impl Store {
         .bind(organisation_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Provenance {
-                    project_id: get(row, "project_id")?,
-                    project_code: get(row, "code")?,
-                    origin: RowOrigin {
-                        source: get(row, "source")?,
-                        row_key: get(row, "row_key")?,
-                        file: get(row, "file")?,
-                        sheet: get(row, "sheet")?,
-                        row: get(row, "row_number")?,
-                    },
-                    imported_at: parse_time(&get::<String>(row, "imported_at")?)?,
-                })
-            })
-            .collect()
+        provenance_from(&rows)
     }
+
+    /// Where one project was imported from: every source row that created or
+    /// updated it, most recently imported first.
+    pub async fn project_provenance(
+        &self,
+        organisation_id: i64,
+        project_id: i64,
+    ) -> Result<Vec<Provenance>> {
+        let rows = sqlx::query(
+            "SELECT i.source, i.row_key, i.project_id, p.code, i.file, i.sheet, i.row_number, i.imported_at \
+             FROM import_provenance i JOIN projects p ON p.id = i.project_id \
+             WHERE i.organisation_id = $1 AND i.project_id = $2 ORDER BY i.imported_at DESC, i.source",
+        )
+        .bind(organisation_id)
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        provenance_from(&rows)
+    }
+}
+
+fn provenance_from(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Provenance>> {
+    rows.iter()
+        .map(|row| {
+            Ok(Provenance {
+                project_id: get(row, "project_id")?,
+                project_code: get(row, "code")?,
+                origin: RowOrigin {
+                    source: get(row, "source")?,
+                    row_key: get(row, "row_key")?,
+                    file: get(row, "file")?,
+                    sheet: get(row, "sheet")?,
+                    row: get(row, "row_number")?,
+                },
+                imported_at: parse_time(&get::<String>(row, "imported_at")?)?,
+            })
+        })
+        .collect()
 }

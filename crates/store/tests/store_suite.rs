@@ -1955,6 +1955,19 @@ async fn imports_all_or_nothing_and_records_provenance(store: &Store) {
     let created = store.project(org.id(), "DP-002").await.unwrap();
     assert_eq!(created.title, "Imported 0");
     assert_eq!(provenance[0].project_id, created.id);
+    // One project's own provenance, as its page shows it.
+    let own = store
+        .project_provenance(org.id(), created.id)
+        .await
+        .unwrap();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0].origin, origins[0]);
+    let untouched = store.project(org.id(), "DP-001").await.unwrap();
+    assert!(store
+        .project_provenance(org.id(), untouched.id)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn reimport_updates_instead_of_duplicating(store: &Store) {

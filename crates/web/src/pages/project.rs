@@ -205,6 +205,18 @@ pub(crate) async fn page(
             .project_priorities(session.caller(), &project)
             .await?,
     );
+    let imported_from: Vec<Value> = state
+        .app
+        .project_provenance(session.caller(), &project)
+        .await?
+        .iter()
+        .map(|p| {
+            context! {
+                file => p.origin.file.clone(), sheet => p.origin.sheet.clone(), row => p.origin.row,
+                source => p.origin.source.clone(), at => long_date(p.imported_at.date_naive()),
+            }
+        })
+        .collect();
     let (undo_error, errors) = match notice {
         Notice::UndoRefused(ref message) => (
             Some(message.clone()),
@@ -221,7 +233,7 @@ pub(crate) async fn page(
         context! {
             p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
             merged => matches!(notice, Notice::Merged), undone => matches!(notice, Notice::Undone),
-            lineage => lineage_view(&lineage), change_requests, undo_error, errors, ..base
+            lineage => lineage_view(&lineage), change_requests, imported_from, undo_error, errors, ..base
         },
     ))
 }
