@@ -58,7 +58,7 @@ portfolio_once() {
   fi
   PORTFOLIO_PASSWORD=$PASSWORD timeout 300 "$BIN" --database-url "$url" --data-dir "$dir" generate --org big \
     --name "Big County Council" --projects 10 --seed 1 > /dev/null
-  /usr/bin/time -f "%e %M" -o "$dir/time.txt" timeout 900 "$BIN" --database-url "$url" --data-dir "$dir" \
+  RUST_LOG=info,portfolio_app::import=debug /usr/bin/time -f "%e %M" -o "$dir/time.txt" timeout 900 "$BIN" --database-url "$url" --data-dir "$dir" \
     import --org big --source bench "$file" > "$dir/import.txt" 2>&1 \
     || { cat "$dir/import.txt" >&2; die "import of $file into $backend failed"; }
   grep -q "Created $ROWS," "$dir/import.txt" || { cat "$dir/import.txt" >&2; die "import did not create $ROWS projects"; }

@@ -510,7 +510,7 @@ impl App {
                 Vec::new()
             });
         }
-        tracing::info!(
+        tracing::debug!(
             rows = report.rows_read,
             read_ms = read_time.as_millis() as u64,
             check_ms = (started.elapsed() - read_time).as_millis() as u64,
@@ -597,7 +597,7 @@ impl App {
                 }
             }
         }
-        tracing::info!(
+        tracing::debug!(
             created = report.created,
             updated = report.updated,
             write_ms = writing.elapsed().as_millis() as u64,
