@@ -255,3 +255,77 @@ async fn a_saved_mapping_is_used_for_its_source() {
     assert_eq!(r.json()["saved_mappings_used"], json!(["team.csv"]));
     t.finish().await;
 }
+
+#[tokio::test]
+async fn the_import_pages_refuse_a_stale_or_wrong_choice_and_say_why() {
+    let t = TestApp::start().await;
+    let caller = t.app.token_caller(&t.admin_token).await.unwrap();
+    let id = t
+        .app
+        .upload_spreadsheet(&caller, "schemes.csv", CSV.as_bytes(), None, None)
+        .await
+        .unwrap();
+    let s = t.sign_in(common::ADMIN_EMAIL).await;
+    let path = format!("/imports/{id}/columns");
+    let columns = |version: &'static str, second: &'static str| {
+        vec![
+            ("csrf_token", s.csrf.as_str()),
+            ("version", version),
+            ("header_1", "Scheme"),
+            ("field_1", "title"),
+            ("header_2", "Directorate"),
+            ("field_2", second),
+        ]
+    };
+    // The same field chosen twice: the columns page again, naming both headers.
+    let twice = t.post_form(&s, &path, &columns("1", "title")).await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        twice
+            .text()
+            .contains("&#x27;Directorate&#x27; and &#x27;Scheme&#x27; are both chosen as title"),
+        "{}",
+        twice.text()
+    );
+    // A good choice moves on to the check.
+    let done = t.post_form(&s, &path, &columns("1", "department")).await;
+    assert!(done.status.is_redirection());
+    assert_eq!(
+        done.header("location"),
+        Some(format!("/imports/{id}/check").as_str())
+    );
+    // A second window still at version 1 is refused, and says so.
+    let stale = t.post_form(&s, &path, &columns("1", "ignore")).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.text().contains("changed in another window"),
+        "{}",
+        stale.text()
+    );
+    let kept = t.app.upload(&caller, id).await.unwrap();
+    assert_eq!(
+        kept.mapping.unwrap().column("Directorate"),
+        Some(Some(
+            portfolio_domain::consolidate::columns::Field::Department
+        )),
+        "the stale choice changed nothing"
+    );
+    // Confirming values: a stale version is refused on the check page.
+    let confirm = t
+        .post_form(
+            &s,
+            &format!("/imports/{id}/values"),
+            &[
+                ("csrf_token", s.csrf.as_str()),
+                ("version", "1"),
+                ("confirm", "0"),
+                ("field_0", "department"),
+                ("value_0", "Familys and Communities"),
+                ("key_0", "families-and-communities"),
+            ],
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::CONFLICT);
+    assert!(confirm.text().contains("changed in another window"));
+    t.finish().await;
+}

@@ -256,34 +256,49 @@ pub async fn choose_columns(
         }
     }
     let save = form_value(&pairs, "save_mapping") == "yes";
-    match state
+    let written = state
         .app
         .choose_upload_columns(session.caller(), id, version, &columns, save)
-        .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/imports/{id}/check")).into_response()),
-        Err(AppError::Validation(errors)) => {
-            let message = errors.0.first().map(|e| e.message.clone());
-            columns_page(
-                &state,
-                &session,
-                id,
-                message,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(AppError::Conflict { .. }) => {
-            columns_page(
-                &state,
-                &session,
-                id,
-                Some("These columns were changed in another window while you were choosing. Check the choices below and continue again.".into()),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        .await;
+    after_mapping_write(
+        &state,
+        &session,
+        id,
+        written,
+        Step::Columns,
+        "These columns were changed in another window while you were choosing. Check the choices below and continue again.",
+    )
+    .await
+}
+
+/// The page a mapping write shows again when it is refused.
+enum Step {
+    Columns,
+    Check,
+}
+
+/// After the person's mapping was written: on to the check, or the same
+/// step again with why it was refused (a field's reason, or another window's change).
+async fn after_mapping_write(
+    state: &AppState,
+    session: &PageSession,
+    id: i64,
+    written: Result<i64, AppError>,
+    step: Step,
+    conflict: &str,
+) -> Result<Response, PageError> {
+    let (message, status) = match written {
+        Ok(_) => return Ok(Redirect::to(&format!("/imports/{id}/check")).into_response()),
+        Err(AppError::Validation(errors)) => (
+            errors.0.first().map(|e| e.message.clone()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(AppError::Conflict { .. }) => (Some(conflict.to_string()), StatusCode::CONFLICT),
+        Err(e) => return Err(e.into()),
+    };
+    match step {
+        Step::Columns => columns_page(state, session, id, message, status).await,
+        Step::Check => check_page(state, session, id, message, status).await,
     }
 }
 
@@ -413,36 +428,19 @@ pub async fn confirm_values(
         .await;
     }
     let save = form_value(&pairs, "save_mapping") == "yes";
-    match state
+    let written = state
         .app
         .confirm_upload_values(session.caller(), id, version, &confirmations, save)
-        .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/imports/{id}/check")).into_response()),
-        Err(AppError::Validation(errors)) => {
-            let message = errors.0.first().map(|e| e.message.clone());
-            check_page(
-                &state,
-                &session,
-                id,
-                message,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(AppError::Conflict { .. }) => check_page(
-            &state,
-            &session,
-            id,
-            Some(
-                "This import was changed in another window. Check the rows again, then confirm."
-                    .into(),
-            ),
-            StatusCode::CONFLICT,
-        )
-        .await,
-        Err(e) => Err(e.into()),
-    }
+        .await;
+    after_mapping_write(
+        &state,
+        &session,
+        id,
+        written,
+        Step::Check,
+        "This import was changed in another window. Check the rows again, then confirm.",
+    )
+    .await
 }
 
 /// Step 4, posted: imports, then shows what was done.
