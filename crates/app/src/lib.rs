@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod capacity;
 pub mod demo;
 pub mod duplicates;
 pub mod error;
@@ -16,6 +17,8 @@ pub mod import;
 pub mod intake;
 pub mod merges;
 pub mod projects;
+pub mod scenarios;
+pub mod scoring;
 pub mod users;
 
 use portfolio_domain::organisation::{Department, Organisation, Theme, User};

@@ -8,6 +8,7 @@
 //! Everything that reaches the store has been parsed here first, so the store
 //! and the web never re-check a rule.
 
+pub mod capacity;
 pub mod confidence;
 pub mod consolidate;
 pub mod dashboard;
@@ -20,6 +21,8 @@ pub mod organisation;
 pub mod project;
 pub mod quarters;
 pub mod role;
+pub mod scenario;
+pub mod scoring;
 pub mod stage;
 pub mod text;
 

@@ -30,6 +30,9 @@ pub enum Permission {
     SubmitPriorities,
     /// See every submitted priority and accept, link or decline it.
     TriagePriorities,
+    /// Keep the scoring model, assessments, resource pools, budgets,
+    /// project plans and scenarios, and run optimisations.
+    ManagePrioritisation,
     ManageUsers,
     ManageOrganisation,
 }
@@ -76,7 +79,9 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         match permission {
             Permission::ReadProgramme => true,
-            Permission::EditProjects | Permission::TriagePriorities => {
+            Permission::EditProjects
+            | Permission::TriagePriorities
+            | Permission::ManagePrioritisation => {
                 matches!(self, Role::Admin | Role::Editor)
             }
             Permission::SubmitPriorities => {

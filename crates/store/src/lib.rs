@@ -17,11 +17,14 @@
 //! This crate does not validate input: it stores what the domain parsed.
 
 mod audit;
+mod capacity;
 mod imports;
 mod intake;
 mod merges;
 mod organisations;
 mod projects;
+mod scenarios;
+mod scoring;
 mod uploads;
 mod users;
 

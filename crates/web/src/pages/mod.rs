@@ -1,5 +1,6 @@
 //! Server-rendered pages. Each works without JavaScript; every form carries a CSRF token.
 
+mod capacity;
 mod dashboard;
 mod duplicates;
 mod form;
@@ -8,6 +9,8 @@ mod merge;
 mod priorities;
 mod project;
 mod register;
+mod scenarios;
+mod scoring;
 mod sign_in;
 
 use axum::http::Uri;
@@ -56,6 +59,9 @@ pub fn router() -> Router<AppState> {
         .route("/priorities/{id}/accept", post(priorities::accept))
         .route("/priorities/{id}/link", post(priorities::link))
         .route("/priorities/{id}/decline", post(priorities::decline))
+        .merge(scoring::router())
+        .merge(capacity::router())
+        .merge(scenarios::router())
 }
 
 /// Pages that take a spreadsheet: served with the upload's larger body limit.

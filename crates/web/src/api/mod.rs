@@ -29,6 +29,10 @@ use crate::error::{ApiError, Problem};
 use crate::session::ApiCaller;
 use crate::AppState;
 
+mod capacity;
+mod scenarios;
+mod scoring;
+
 const DEFAULT_LIMIT: u32 = 50;
 
 #[derive(OpenApi)]
@@ -84,6 +88,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(project_lineage))
         .routes(routes!(health))
         .routes(routes!(ready))
+        .merge(scoring::routes())
+        .merge(capacity::routes())
+        .merge(scenarios::routes())
 }
 
 /// Routes that take a spreadsheet: served with the upload's larger body limit.

@@ -1,0 +1,4 @@
+//! capacity services.
+
+#[allow(unused_imports)]
+use crate::App;

@@ -1,0 +1,4 @@
+//! scenarios services.
+
+#[allow(unused_imports)]
+use crate::App;

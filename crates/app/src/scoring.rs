@@ -1,0 +1,4 @@
+//! scoring services.
+
+#[allow(unused_imports)]
+use crate::App;

@@ -1,0 +1,1 @@
+//! capacity (filled in by its slice).

@@ -1,0 +1,1 @@
+//! scenario (filled in by its slice).

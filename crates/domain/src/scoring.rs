@@ -1,0 +1,1 @@
+//! scoring (filled in by its slice).

@@ -1,0 +1,4 @@
+//! capacity storage.
+
+#[allow(unused_imports)]
+use crate::Store;

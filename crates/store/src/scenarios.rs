@@ -1,0 +1,4 @@
+//! scenarios storage.
+
+#[allow(unused_imports)]
+use crate::Store;

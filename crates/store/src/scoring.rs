@@ -1,0 +1,4 @@
+//! scoring storage.
+
+#[allow(unused_imports)]
+use crate::Store;

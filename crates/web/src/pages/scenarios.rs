@@ -1,0 +1,9 @@
+//! Pages for scenarios.
+
+use axum::Router;
+
+use crate::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+}
