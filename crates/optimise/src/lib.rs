@@ -6,6 +6,7 @@
 //!   bounds, integrality) and [`model::solve`], the one engine every caller
 //!   uses: HiGHS, started from a heuristic solution, with reduced-cost fixing,
 //!   deterministic settings and a time limit;
+//! - [`export`]: the model as free MPS or CPLEX LP text, to check in another solver;
 //! - [`mkp`]: OR-Library's multidimensional-knapsack files, solved by the same engine;
 //! - [`portfolio`]: the portfolio problem (choose and schedule projects against
 //!   budgets per year and capacity per pool per quarter, with dependencies,
@@ -16,5 +17,8 @@
 //! kept in this crate alone so the rest of the workspace rebuilds without it.
 
 mod engine;
+pub mod export;
+mod interrupt;
+pub mod mkp;
 pub mod model;
 pub mod portfolio;

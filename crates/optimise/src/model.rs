@@ -149,6 +149,8 @@ pub enum SolveStatus {
     Feasible,
     /// No solution satisfies every constraint.
     Infeasible,
+    /// The objective can be improved without limit (a limit is missing).
+    Unbounded,
     /// Stopped before any feasible solution was found.
     NoSolution,
 }
@@ -172,6 +174,10 @@ pub struct Solution {
     pub nodes: i64,
     /// Whether the run was stopped by a cancel.
     pub cancelled: bool,
+    /// Binary columns fixed by reduced-cost fixing before branch and bound
+    /// (each provably at its value in every solution better than the
+    /// heuristic's, so the proof of optimality still holds).
+    pub fixed_by_reduced_cost: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
