@@ -130,12 +130,27 @@ impl App {
             &actor,
         )
         .await?;
+        self.seed_demo_scenarios(&actor).await?;
         Ok(DemoSeed {
             organisation_slug: demo::ORGANISATION_SLUG.to_string(),
             admin_email: demo::ADMIN_EMAIL.to_string(),
             lead_email: demo::LEAD_EMAIL.to_string(),
             projects: n,
         })
+    }
+}
+
+impl App {
+    /// The demo council's scenarios (defined, not yet run).
+    async fn seed_demo_scenarios(&self, actor: &Actor) -> Result<()> {
+        let org = self.store.organisation_by_slug(demo::ORGANISATION_SLUG).await?;
+        let caller = self.command_line_caller(demo::ORGANISATION_SLUG, &actor.label).await?;
+        let pools = self.pool_slugs(&caller).await?;
+        for draft in demo::scenarios::scenarios() {
+            let input = draft.validate(&pools)?;
+            self.store.create_scenario(org.id, &input, actor).await?;
+        }
+        Ok(())
     }
 }
 

@@ -48,7 +48,8 @@ pub struct Caller {
 impl Caller {
     pub fn actor(&self) -> Actor {
         Actor {
-            user_id: Some(self.user.id),
+            // The command line's caller (see `App::command_line_caller`) is no user.
+            user_id: (self.user.id > 0).then_some(self.user.id),
             label: self.user.email.clone(),
         }
     }
@@ -168,6 +169,25 @@ impl App {
 
     pub async fn themes(&self, caller: &Caller) -> Result<Vec<Theme>> {
         Ok(self.reference(caller).await?.themes.clone())
+    }
+
+    /// The command line acting on an organisation: an administrator that is
+    /// no user (audit records name `label`, e.g. "cli"). Its versions never
+    /// match a cached read, so every read is fresh.
+    pub async fn command_line_caller(&self, organisation_slug: &str, label: &str) -> Result<Caller> {
+        let org = self.store.organisation_by_slug(organisation_slug).await?;
+        Ok(Caller {
+            user: User {
+                id: 0,
+                organisation_id: org.id,
+                email: label.to_string(),
+                name: label.to_string(),
+                role: portfolio_domain::Role::Admin,
+                disabled: false,
+            },
+            data_version: -1,
+            reference_version: -1,
+        })
     }
 
     /// Whether the database answers.

@@ -273,6 +273,20 @@ pub enum Command {
     )]
     Priorities(PrioritiesCommand),
 
+    /// Run a scenario: choose the programme worth most within its limits, and explain it.
+    #[command(
+        long_about = "Run a scenario's optimisation and print the recommended programme: which \
+                      projects are chosen and the quarter each starts, why each other project \
+                      waits, spend against budget per year, and what one more unit of each \
+                      resource pool or £100,000 on each budget line would buy. The run and its \
+                      result are saved, as when the scenario is run from its page, and shown \
+                      there. Scenarios are kept on the Scenarios page or with /api/v1/scenarios.",
+        after_help = "Examples:\n  \
+                      portfolio optimise --org northmere --scenario \"Current funding\"\n  \
+                      portfolio optimise --org northmere --scenario with-recovery-investment --format json"
+    )]
+    Optimise(OptimiseArgs),
+
     /// Copy the embedded database to a file, safely while the server runs.
     #[command(
         long_about = "Write a consistent copy of the embedded SQLite database to a new file, \
@@ -670,6 +684,29 @@ impl PriorityStatusArg {
             PriorityStatusArg::Declined => "declined",
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct OptimiseArgs {
+    /// The organisation's slug; may be left out when the database holds only one.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+
+    /// The scenario's name or slug.
+    #[arg(long, value_name = "NAME")]
+    pub scenario: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OptimiseFormat::Text)]
+    pub format: OptimiseFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimiseFormat {
+    /// The programme, the projects that wait and why, spend and marginal values.
+    Text,
+    /// The run and its whole result as JSON, as the API returns them.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

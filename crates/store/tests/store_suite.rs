@@ -300,6 +300,8 @@ backend_tests!(
     undo_is_refused_after_a_later_edit_or_twice,
     uploads_keep_their_bytes_and_belong_to_their_uploader,
     upload_mappings_refuse_stale_writes_and_save_per_source,
+    scenarios_keep_versions_and_refuse_stale_edits,
+    scenario_runs_record_progress_cancel_and_results,
 );
 
 // ---------------------------------------------------------------------------
@@ -3154,4 +3156,164 @@ async fn concurrent_triages_let_exactly_one_win(store: &Store) {
             .len(),
         2
     );
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios and their runs
+// ---------------------------------------------------------------------------
+
+fn scenario_input(name: &str) -> portfolio_domain::scenario::ScenarioInput {
+    portfolio_domain::scenario::ScenarioDraft {
+        name: name.into(),
+        description: "Budgets as they are".into(),
+        objective: "priority_score".into(),
+        first_year: "2026/27".into(),
+        years: 3,
+        forced_in: vec!["DP-001".into()],
+        time_limit_seconds: 30,
+        ..Default::default()
+    }
+    .validate(&[])
+    .expect("scenario validates")
+}
+
+async fn scenarios_keep_versions_and_refuse_stale_edits(store: &Store) {
+    let org = migrated_org(store).await;
+    let other = new_org(store, "southby", "SB").await;
+    let created = store
+        .create_scenario(org.id(), &scenario_input("Current funding"), &actor())
+        .await
+        .unwrap();
+    assert_eq!(created.version, 1);
+    assert_eq!(created.definition.slug, "current-funding");
+    let read = store.scenario(org.id(), "current-funding").await.unwrap();
+    assert_eq!(read, created, "what create returns is what is stored");
+
+    // The same name again is refused, naming the field; another body may use it.
+    match store
+        .create_scenario(org.id(), &scenario_input("Current funding"), &actor())
+        .await
+    {
+        Err(StoreError::Duplicate { field, .. }) => assert_eq!(field, "name"),
+        other => panic!("expected a duplicate name, got {other:?}"),
+    }
+    store
+        .create_scenario(other.id(), &scenario_input("Current funding"), &actor())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.scenario(other.id(), "missing").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(store.scenarios(org.id()).await.unwrap().len(), 1);
+
+    let mut changed = scenario_input("Current funding");
+    changed.years = 2;
+    let updated = store
+        .update_scenario(org.id(), "current-funding", 1, &changed, &actor())
+        .await
+        .unwrap();
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.definition.years, 2);
+    // A second edit from version 1 is stale: refused, and the stored one kept.
+    let mut stale = scenario_input("Current funding");
+    stale.years = 5;
+    match store
+        .update_scenario(org.id(), "current-funding", 1, &stale, &actor())
+        .await
+    {
+        Err(StoreError::Conflict { current_version, .. }) => assert_eq!(current_version, 2),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let kept = store.scenario(org.id(), "current-funding").await.unwrap();
+    assert_eq!(kept.definition.years, 2);
+    let history = store
+        .history(org.id(), "scenario", created.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        history.iter().map(|h| h.action.as_str()).collect::<Vec<_>>().len(),
+        2,
+        "one audit record per change: {history:?}"
+    );
+}
+
+async fn scenario_runs_record_progress_cancel_and_results(store: &Store) {
+    use portfolio_domain::scenario::{Objective, RunStatus, ScenarioResult};
+    let org = migrated_org(store).await;
+    let other = new_org(store, "southby", "SB").await;
+    let scenario = store
+        .create_scenario(org.id(), &scenario_input("Current funding"), &actor())
+        .await
+        .unwrap();
+    let run = store.start_scenario_run(&scenario, 10, &actor()).await.unwrap();
+    assert_eq!(run.status, RunStatus::Running);
+    assert_eq!(store.scenario_run(org.id(), run.id).await.unwrap(), run);
+    assert!(
+        matches!(store.scenario_run(other.id(), run.id).await, Err(StoreError::NotFound { .. })),
+        "another organisation cannot see the run"
+    );
+    assert!(!store.record_run_progress(run.id, 3, 10, "Explaining DP-003").await.unwrap());
+    let read = store.scenario_run(org.id(), run.id).await.unwrap();
+    assert_eq!((read.progress_done, read.progress_label.as_str()), (3, "Explaining DP-003"));
+    // A cancel asked for is seen by the worker at its next progress report.
+    assert!(store.request_run_cancel(other.id(), run.id, &actor()).await.is_err());
+    store.request_run_cancel(org.id(), run.id, &actor()).await.unwrap();
+    assert!(store.record_run_progress(run.id, 4, 10, "Explaining DP-004").await.unwrap());
+    store
+        .finish_scenario_run(org.id(), run.id, RunStatus::Cancelled, "Cancelled", None, &actor())
+        .await
+        .unwrap();
+    assert!(store.latest_scenario_result(org.id(), scenario.id).await.unwrap().is_none());
+    // A finished run cannot be finished again.
+    assert!(store
+        .finish_scenario_run(org.id(), run.id, RunStatus::Succeeded, "", None, &actor())
+        .await
+        .is_err());
+
+    let second = store.start_scenario_run(&scenario, 10, &actor()).await.unwrap();
+    let result = ScenarioResult {
+        scenario_name: "Current funding".into(),
+        scenario_version: 1,
+        objective: Objective::PriorityScore,
+        scoring_model_version: Some(1),
+        status: "optimal".into(),
+        proven_optimal: true,
+        gap: 0.0,
+        value: 123.0,
+        bound: 123.0,
+        seconds: 0.25,
+        quarters: vec!["2026/27 Q1".into()],
+        projects: Vec::new(),
+        spend: Vec::new(),
+        pools: Vec::new(),
+        conflicts: Vec::new(),
+        frontier: Vec::new(),
+        marginal: Vec::new(),
+    };
+    store
+        .finish_scenario_run(org.id(), second.id, RunStatus::Succeeded, "", Some(&result), &actor())
+        .await
+        .unwrap();
+    let (latest_run, latest) = store
+        .latest_scenario_result(org.id(), scenario.id)
+        .await
+        .unwrap()
+        .expect("a result");
+    assert_eq!(latest_run.id, second.id);
+    assert_eq!(latest, result, "the result reads back as it was saved");
+    assert_eq!(
+        store.scenario_run_result(org.id(), second.id).await.unwrap(),
+        Some(result)
+    );
+    let runs = store.scenario_runs(org.id(), scenario.id, 10).await.unwrap();
+    assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![second.id, run.id]);
+
+    // A run left running by a process that stopped is marked failed on the next start.
+    let abandoned = store.start_scenario_run(&scenario, 10, &actor()).await.unwrap();
+    assert_eq!(store.fail_abandoned_runs(3600).await.unwrap(), 0, "a fresh run is left alone");
+    assert_eq!(store.fail_abandoned_runs(-1).await.unwrap(), 1);
+    let failed = store.scenario_run(org.id(), abandoned.id).await.unwrap();
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert!(failed.message.contains("stopped"), "{}", failed.message);
 }

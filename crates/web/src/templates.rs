@@ -59,6 +59,28 @@ const TEMPLATES: &[(&str, &str)] = &[
         "import_done.html",
         include_str!("../templates/import_done.html"),
     ),
+    ("scenarios.html", include_str!("../templates/scenarios.html")),
+    ("scenario.html", include_str!("../templates/scenario.html")),
+    (
+        "scenario_form.html",
+        include_str!("../templates/scenario_form.html"),
+    ),
+    (
+        "scenario_run.html",
+        include_str!("../templates/scenario_run.html"),
+    ),
+    (
+        "scenario_refused.html",
+        include_str!("../templates/scenario_refused.html"),
+    ),
+    (
+        "scenario_compare.html",
+        include_str!("../templates/scenario_compare.html"),
+    ),
+    (
+        "project_scenarios.html",
+        include_str!("../templates/project_scenarios.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

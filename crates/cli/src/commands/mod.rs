@@ -7,6 +7,7 @@ mod export;
 mod generate;
 mod import;
 mod merge;
+mod optimise;
 mod priorities;
 mod serve;
 
@@ -39,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Duplicates(args) => duplicates::duplicates(global, args).await,
         Command::Priorities(PrioritiesCommand::List(args)) => priorities::list(global, args).await,
         Command::Merge(args) => merge::merge(global, args).await,
+        Command::Optimise(args) => optimise::optimise(global, args).await,
         Command::Backup(args) => backup::backup(global, args).await,
         Command::Generate(args) => generate::generate(global, args).await,
     }

@@ -25,6 +25,7 @@ pub async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<()
     let url = config::database_url(global, DATABASE_FILE)?;
     let app = open(&url).await?;
     let listener = bind(&args.listen).await?;
+    fail_abandoned_runs(&app).await?;
     run(
         app,
         &url,
@@ -49,6 +50,7 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
         }
     };
     let app = open(&url).await?;
+    fail_abandoned_runs(&app).await?;
 
     let sign_in = match app
         .store
@@ -89,6 +91,16 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
                 demo::ORGANISATION_NAME,
                 seed.projects
             ))?;
+            if !args.from_spreadsheets {
+                // Run the demo's scenarios while the server starts, so their
+                // programmes are ready to read; their pages show the progress.
+                let caller = app.command_line_caller(demo::ORGANISATION_SLUG, "demo").await?;
+                for draft in demo::scenarios::scenarios() {
+                    let slug = portfolio_domain::text::slugify(&draft.name);
+                    app.start_scenario_run(&caller, &slug).await?;
+                }
+                out("Running the demo's two scenarios in the background (see Scenarios)\n")?;
+            }
             Some(password)
         }
         Err(e) => return Err(AppError::from(e)).context("could not look for the demo council"),
@@ -178,6 +190,23 @@ fn remove_sqlite_files(path: &Path) -> anyhow::Result<()> {
                 })
             }
         }
+    }
+    Ok(())
+}
+
+/// Marks scenario runs whose worker died with an earlier process as failed.
+/// An embedded SQLite database has one server, so every run still "running"
+/// is abandoned; instances sharing PostgreSQL leave each other's live runs
+/// alone (a live run reports at least once per solve, whose time limit is at
+/// most ten minutes).
+async fn fail_abandoned_runs(app: &App) -> anyhow::Result<()> {
+    let grace = match app.store.backend() {
+        portfolio_app::Backend::Sqlite => 0,
+        portfolio_app::Backend::Postgres => 11 * 60,
+    };
+    let failed = app.fail_abandoned_runs(grace).await?;
+    if failed > 0 {
+        tracing::warn!(failed, "scenario runs left unfinished by an earlier process marked failed");
     }
     Ok(())
 }

@@ -181,6 +181,8 @@ pub(crate) async fn page(
     let base = layout(state, session, "register").await?;
     let project = state.app.project(session.caller(), code).await?;
     let lineage = state.app.lineage(session.caller(), &project).await?;
+    let project_scenarios =
+        super::scenarios::project_section(&state, &session, project.code.as_str()).await?;
     let history: Vec<Value> = state
         .app
         .project_history(session.caller(), &project)
@@ -233,7 +235,7 @@ pub(crate) async fn page(
         context! {
             p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
             merged => matches!(notice, Notice::Merged), undone => matches!(notice, Notice::Undone),
-            lineage => lineage_view(&lineage), change_requests, imported_from, undo_error, errors, ..base
+            lineage => lineage_view(&lineage), project_scenarios, change_requests, imported_from, undo_error, errors, ..base
         },
     ))
 }
