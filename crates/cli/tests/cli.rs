@@ -1030,3 +1030,105 @@ fn import_valid_only_writes_the_rejected_rows_with_reasons() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
+
+/// OR-Library's mknap1 file, as copied into the optimiser's test data.
+fn mknap1() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../optimise/tests/data/mknap1.txt")
+}
+
+#[test]
+fn bench_mkp_proves_every_stated_optimum_of_mknap1() {
+    let dir = TempDir::new();
+    let file = mknap1();
+    let stdout = success(&mut portfolio(&dir, &["bench-mkp", file.to_str().unwrap()]));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 9, "{stdout}");
+    assert!(
+        lines[0].ends_with("7 problems, time limit 60 s each"),
+        "{stdout}"
+    );
+    for (line, stated) in lines[1..8]
+        .iter()
+        .zip(["3800", "8706.1", "4015", "6120", "12400", "10618", "16537"])
+    {
+        assert!(
+            line.contains(&format!(": {stated} optimal, gap 0.000%")),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(&format!("stated optimum {stated} (matches)")),
+            "{line}"
+        );
+    }
+    assert!(
+        lines[8].starts_with("7 problems: 7 proven optimal")
+            && lines[8].ends_with("7 of 7 stated optima matched"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bench_mkp_json_reports_the_first_problems_only() {
+    let dir = TempDir::new();
+    let file = mknap1();
+    let models = dir.path().join("models");
+    let stdout = success(&mut portfolio(
+        &dir,
+        &[
+            "bench-mkp",
+            file.to_str().unwrap(),
+            "--export",
+            models.to_str().unwrap(),
+            "--first",
+            "2",
+            "--time-limit",
+            "10",
+            "--format",
+            "json",
+        ],
+    ));
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["time_limit_seconds"], 10.0);
+    let instances = report["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 2);
+    assert_eq!(instances[0]["value"], 3800.0);
+    assert_eq!(instances[1]["value"], 8706.1);
+    for i in instances {
+        assert_eq!(i["proven"], true);
+        assert_eq!(i["status"], "optimal");
+        assert_eq!(i["matches_stated"], true);
+        assert!(i["seconds"].as_f64().unwrap() < 10.0);
+    }
+    // The models of the two problems solved, as MPS and LP.
+    let mps = std::fs::read_to_string(models.join("mknap1-2.mps")).unwrap();
+    assert!(
+        mps.starts_with("NAME portfolio\nOBJSENSE\n    MAX\n"),
+        "{mps}"
+    );
+    assert!(mps.contains("    x1  OBJ  600.1\n"), "{mps}");
+    let lp = std::fs::read_to_string(models.join("mknap1-1.lp")).unwrap();
+    assert!(lp.contains("Maximize\n OBJ: 100 x1 + 600 x2"), "{lp}");
+    assert!(!models.join("mknap1-3.mps").exists());
+}
+
+#[test]
+fn bench_mkp_names_the_problem_and_token_of_a_bad_file() {
+    let dir = TempDir::new();
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "2\n1 1 0 5 2 3\n1 1 0 5 two 3\n").unwrap();
+    let out = output(&mut portfolio(&dir, &["bench-mkp", bad.to_str().unwrap()]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("problem 2: expected the weight of item 1 in constraint 1 (a number), found \"two\" (token 12)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let out = output(&mut portfolio(
+        &dir,
+        &["bench-mkp", bad.to_str().unwrap(), "--time-limit", "0"],
+    ));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("above 0"));
+}

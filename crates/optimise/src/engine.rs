@@ -173,12 +173,18 @@ impl Run<'_> {
     }
 
     fn objective_of(&self, values: &[f64]) -> f64 {
-        self.model
+        let total: f64 = self
+            .model
             .columns
             .iter()
             .zip(values)
             .map(|(c, v)| c.cost * v)
-            .sum()
+            .sum();
+        if self.integer_objective {
+            total.round()
+        } else {
+            total
+        }
     }
 
     fn activities(&self, values: &[f64]) -> Vec<f64> {
@@ -346,7 +352,13 @@ impl Run<'_> {
         lp_bound: Option<f64>,
     ) -> Solution {
         let mut best = incumbent.clone();
-        if let Some(values) = run.values.clone() {
+        if let Some(mut values) = run.values.clone() {
+            // HiGHS's integer values carry round-off (0.9999999): make them whole.
+            for (v, c) in values.iter_mut().zip(&self.model.columns) {
+                if c.integer {
+                    *v = v.round();
+                }
+            }
             let obj = self.objective_of(&values);
             if best.as_ref().is_none_or(|(_, b)| self.better(obj, *b)) {
                 best = Some((values, obj));
@@ -538,7 +550,7 @@ impl Run<'_> {
                 None
             },
             nodes: if integer {
-                solved.int_info_value(c"mip_node_count").unwrap_or(0)
+                crate::interrupt::mip_node_count(&solved)
             } else {
                 0
             },
@@ -752,7 +764,7 @@ mod heuristic {
             touched: Vec::new(),
         };
         // Work budget for swap checks, so large models stay quick.
-        let mut budget: u64 = 20_000_000;
+        let mut budget: u64 = 2_000_000;
         let mut best: Option<(Vec<bool>, f64)> = None;
         for order in [&lp_order, &dual_order, &room_order] {
             let mut s = new_state();

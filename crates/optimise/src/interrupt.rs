@@ -9,6 +9,9 @@
 //!   whole solve (`SolveOptions::cancel` is borrowed by the engine until the
 //!   solved model is dropped), and HiGHS calls back only during `Highs_run`;
 //! - the callback never unwinds (no panicking code in it).
+//!
+//! It also reads HiGHS's node count, an `int64` info value the `highs` crate
+//! cannot read (its `int_info_value` asks for a 32-bit one and fails).
 #![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int, c_void};
@@ -16,7 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use highs_sys::{
     kHighsCallbackIpmInterrupt, kHighsCallbackMipInterrupt, kHighsCallbackSimplexInterrupt,
-    HighsCallbackDataIn, HighsCallbackDataOut, Highs_setCallback, Highs_startCallback,
+    HighsCallbackDataIn, HighsCallbackDataOut, Highs_getInt64InfoValue, Highs_setCallback,
+    Highs_startCallback,
 };
 
 unsafe extern "C" fn on_callback(
@@ -54,5 +58,19 @@ pub(crate) fn watch(model: &mut highs::Model, flag: &AtomicBool) {
         ] {
             Highs_startCallback(highs, kind);
         }
+    }
+}
+
+/// Branch-and-bound nodes of the last MIP run (0 when HiGHS has none to report).
+pub(crate) fn mip_node_count(solved: &highs::SolvedModel) -> i64 {
+    let mut nodes: i64 = 0;
+    // SAFETY: `solved` owns a live HiGHS instance; the name is a NUL-terminated
+    // string; `nodes` is a valid `i64` HiGHS writes once.
+    let status =
+        unsafe { Highs_getInt64InfoValue(solved.as_ptr(), c"mip_node_count".as_ptr(), &mut nodes) };
+    if status == highs_sys::STATUS_OK {
+        nodes.max(0)
+    } else {
+        0
     }
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod backup;
+mod bench_mkp;
 mod duplicates;
 mod export;
 mod generate;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Optimise(args) => optimise::optimise(global, args).await,
         Command::Backup(args) => backup::backup(global, args).await,
         Command::Generate(args) => generate::generate(global, args).await,
+        Command::BenchMkp(args) => bench_mkp::bench_mkp(args).await,
     }
 }
 
