@@ -7,6 +7,7 @@
 //! larger organisations of the same shape for benchmarks.
 
 pub mod catalogue;
+pub mod scoring;
 pub mod spreadsheets;
 
 use crate::project::{CostDraft, ProjectDraft};
