@@ -130,6 +130,11 @@ impl App {
             &actor,
         )
         .await?;
+        let org = self
+            .store
+            .organisation_by_slug(demo::ORGANISATION_SLUG)
+            .await?;
+        self.seed_demo_scoring(org.id, &actor).await?;
         self.seed_demo_scenarios(&actor).await?;
         Ok(DemoSeed {
             organisation_slug: demo::ORGANISATION_SLUG.to_string(),

@@ -85,6 +85,7 @@ pub(crate) struct Caches {
     pub lists: cache::VersionedCache<(i64, portfolio_domain::filter::ProjectFilter), ProjectPage>,
     pub dashboards: cache::VersionedCache<i64, portfolio_domain::dashboard::Dashboard>,
     pub duplicates: cache::VersionedCache<i64, Vec<duplicates::DuplicatePair>>,
+    pub rankings: cache::VersionedCache<i64, portfolio_domain::scoring::Ranking>,
 }
 
 /// The application: the store and settings, cheap to clone.
@@ -133,6 +134,7 @@ impl App {
                 lists: cache::VersionedCache::new(1_000),
                 dashboards: cache::VersionedCache::new(1_000),
                 duplicates: cache::VersionedCache::new(1_000),
+                rankings: cache::VersionedCache::new(1_000),
             }),
             group_commit: Default::default(),
         }

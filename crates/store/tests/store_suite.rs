@@ -3316,4 +3316,237 @@ async fn scenario_runs_record_progress_cancel_and_results(store: &Store) {
     let failed = store.scenario_run(org.id(), abandoned.id).await.unwrap();
     assert_eq!(failed.status, RunStatus::Failed);
     assert!(failed.message.contains("stopped"), "{}", failed.message);
+// Scoring model and assessments (issue 4, scope 1)
+// ---------------------------------------------------------------------------
+
+mod scoring {
+    use super::*;
+    use portfolio_domain::scoring::{
+        AssessmentDraft, CriterionDraft, ScoreDraft, ScoringModel, ScoringModelDraft,
+        ScoringModelInput, Weighting,
+    };
+
+    backend_tests!(
+        sqlite: sqlite_store, postgres: postgres_store;
+        scoring_model_versions_are_kept_and_a_stale_save_is_refused,
+        assessments_round_trip_and_refuse_a_stale_save,
+        another_organisations_model_and_assessments_are_invisible,
+    );
+
+    fn model_input(name: &str, weights: &[(&str, f64)]) -> ScoringModelInput {
+        ScoringModelDraft {
+            name: name.to_string(),
+            criteria: weights
+                .iter()
+                .map(|(key, w)| CriterionDraft {
+                    key: key.to_string(),
+                    name: format!("Criterion {key}"),
+                    description: format!("How much {key}"),
+                    descriptors: (0..6).map(|s| format!("{key} level {s}")).collect(),
+                    weight: Some(*w),
+                })
+                .collect(),
+            pairwise: None,
+            save_anyway: false,
+        }
+        .validate()
+        .expect("valid model")
+    }
+
+    fn scores(
+        model: &ScoringModel,
+        pairs: &[(&str, i64, &str)],
+    ) -> std::collections::BTreeMap<String, portfolio_domain::scoring::CriterionScore> {
+        AssessmentDraft {
+            scores: pairs
+                .iter()
+                .map(|(k, s, r)| {
+                    (
+                        k.to_string(),
+                        ScoreDraft {
+                            score: Some(*s),
+                            rationale: Some(r.to_string()),
+                        },
+                    )
+                })
+                .collect(),
+        }
+        .validate(model, None)
+        .expect("valid scores")
+    }
+
+    async fn scoring_model_versions_are_kept_and_a_stale_save_is_refused(store: &Store) {
+        let org = migrated_org(store).await;
+        assert_eq!(store.scoring_model(org.id()).await.unwrap(), None);
+        let first = model_input("First", &[("impact", 3.0), ("savings", 1.0)]);
+        let v1 = store
+            .save_scoring_model(org.id(), 0, &first, &actor())
+            .await
+            .unwrap();
+        assert_eq!(v1.version, 1);
+        assert_eq!(v1.created_by, ACTOR_LABEL);
+        let second = model_input(
+            "Second",
+            &[("impact", 1.0), ("savings", 1.0), ("urgency", 2.0)],
+        );
+        let v2 = store
+            .save_scoring_model(org.id(), 1, &second, &actor())
+            .await
+            .unwrap();
+        assert_eq!(v2.version, 2);
+
+        // A save that started from version 1 is refused, naming version 2, and writes nothing.
+        let audits = store.audit_count(org.id()).await.unwrap();
+        let stale = store
+            .save_scoring_model(org.id(), 1, &first, &actor())
+            .await;
+        assert!(
+            matches!(
+                stale,
+                Err(StoreError::Conflict {
+                    current_version: 2,
+                    ..
+                })
+            ),
+            "{stale:?}"
+        );
+        assert_eq!(store.audit_count(org.id()).await.unwrap(), audits);
+
+        let current = store.scoring_model(org.id()).await.unwrap().unwrap();
+        assert_eq!(current, v2, "the current model reads back exactly as saved");
+        assert_eq!(current.criteria.len(), 3);
+        assert_eq!(current.criteria[2].weight, 0.5);
+        assert_eq!(current.criteria[2].descriptors[5], "urgency level 5");
+        let versions = store.scoring_model_versions(org.id()).await.unwrap();
+        let listed: Vec<(i64, &str)> = versions
+            .iter()
+            .map(|m| (m.version, m.name.as_str()))
+            .collect();
+        assert_eq!(listed, vec![(2, "Second"), (1, "First")]);
+        assert_eq!(
+            store.scoring_model_version(org.id(), 1).await.unwrap(),
+            v1,
+            "an old version is kept unchanged"
+        );
+        let history = store.history(org.id(), "scoring_model", 1).await.unwrap();
+        assert_eq!(history.len(), 1, "each save has its audit record");
+    }
+
+    async fn assessments_round_trip_and_refuse_a_stale_save(store: &Store) {
+        let org = migrated_org(store).await;
+        let project = org.create(store, &draft("Online blue badges")).await;
+        let model = store
+            .save_scoring_model(
+                org.id(),
+                0,
+                &model_input("M", &[("impact", 1.0), ("savings", 1.0)]),
+                &actor(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.assessment(org.id(), &project.code).await.unwrap(),
+            None
+        );
+        let first = scores(
+            &model,
+            &[("impact", 4, "Most residents"), ("savings", 2, "")],
+        );
+        let saved = store
+            .save_assessment(org.id(), &project.code, 0, &first, &actor())
+            .await
+            .unwrap();
+        assert_eq!(saved.version, 1);
+        assert_eq!(saved.scores, first);
+        let read = store
+            .assessment(org.id(), &project.code)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read, saved);
+        assert_eq!(read.scores["impact"].rationale, "Most residents");
+
+        let second = scores(&model, &[("impact", 5, "All residents")]);
+        let v2 = store
+            .save_assessment(org.id(), &project.code, 1, &second, &actor())
+            .await
+            .unwrap();
+        assert_eq!(v2.version, 2);
+        assert_eq!(v2.scores.len(), 1, "a save replaces the scores");
+
+        let stale = store
+            .save_assessment(org.id(), &project.code, 1, &first, &actor())
+            .await;
+        assert!(
+            matches!(
+                stale,
+                Err(StoreError::Conflict {
+                    current_version: 2,
+                    ..
+                })
+            ),
+            "{stale:?}"
+        );
+        let after = store.assessment(org.id(), &project.code).await.unwrap();
+        assert_eq!(after.as_ref(), Some(&v2), "the stale save wrote nothing");
+        let all = store.assessments(org.id()).await.unwrap();
+        assert_eq!(all, vec![v2]);
+        let missing = store.assessment(org.id(), "DP-999").await;
+        assert!(
+            matches!(missing, Err(StoreError::NotFound { .. })),
+            "{missing:?}"
+        );
+    }
+
+    async fn another_organisations_model_and_assessments_are_invisible(store: &Store) {
+        let north = migrated_org(store).await;
+        let south = new_org(store, "southmere", "SM").await;
+        let project = north.create(store, &draft("Care finder")).await;
+        let model = store
+            .save_scoring_model(
+                north.id(),
+                0,
+                &model_input("North", &[("impact", 1.0), ("savings", 1.0)]),
+                &actor(),
+            )
+            .await
+            .unwrap();
+        store
+            .save_assessment(
+                north.id(),
+                &project.code,
+                0,
+                &scores(&model, &[("impact", 3, "")]),
+                &actor(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.scoring_model(south.id()).await.unwrap(), None);
+        assert!(store
+            .scoring_model_versions(south.id())
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store.assessments(south.id()).await.unwrap().is_empty());
+        assert!(matches!(
+            store.assessment(south.id(), &project.code).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        // Southmere's first model is its own version 1, not North's version 2.
+        let own = store
+            .save_scoring_model(
+                south.id(),
+                0,
+                &model_input("South", &[("a", 1.0), ("b", 1.0)]),
+                &actor(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(own.version, 1);
+        assert!(matches!(own.weighting, Weighting::Direct));
+        assert_eq!(
+            store.scoring_model(north.id()).await.unwrap().unwrap().name,
+            "North"
+        );
+    }
 }

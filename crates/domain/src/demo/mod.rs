@@ -8,6 +8,7 @@
 
 pub mod catalogue;
 pub mod scenarios;
+pub mod scoring;
 pub mod spreadsheets;
 
 use crate::project::{CostDraft, ProjectDraft};
