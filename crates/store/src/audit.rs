@@ -209,6 +209,21 @@ impl Store {
         get(&row, "data_version")
     }
 
+    /// The organisation's data and reference versions, as a signed-in
+    /// caller's request reads them.
+    pub async fn versions(&self, organisation_id: i64) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT data_version, reference_version FROM organisations WHERE id = $1",
+        )
+        .bind(organisation_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(crate::StoreError::NotFound {
+            entity: "organisation",
+        })?;
+        Ok((get(&row, "data_version")?, get(&row, "reference_version")?))
+    }
+
     /// The number of audit records for an organisation (for tests and health pages).
     pub async fn audit_count(&self, organisation_id: i64) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE organisation_id = $1")

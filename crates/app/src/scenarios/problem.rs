@@ -55,13 +55,20 @@ impl App {
         let organisation = self.organisation(caller).await?;
         let projects = self.store.all_projects(caller.organisation_id()).await?;
         let planning = self.planning(caller).await?;
-        let ranking = self.ranking(caller).await?;
-        let scores: BTreeMap<String, f64> = ranking
-            .entries
-            .iter()
-            .map(|e| (e.code.to_string(), e.score))
-            .collect();
-        let model_version = Some(ranking.model_version);
+        // Before a scoring model is saved no project has a score: the
+        // priority-score objective then values every project at nothing.
+        let (scores, model_version) = match self.ranking(caller).await {
+            Ok(ranking) => (
+                ranking
+                    .entries
+                    .iter()
+                    .map(|e| (e.code.to_string(), e.score))
+                    .collect::<BTreeMap<String, f64>>(),
+                Some(ranking.model_version),
+            ),
+            Err(crate::AppError::NotFound("scoring model")) => (BTreeMap::new(), None),
+            Err(e) => return Err(e),
+        };
         Ok(build(
             scenario,
             &projects,
