@@ -8,6 +8,7 @@ mod generate;
 mod import;
 mod merge;
 mod priorities;
+mod ranking;
 mod serve;
 
 use std::io::Write;
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::import(global, args).await,
         Command::Duplicates(args) => duplicates::duplicates(global, args).await,
         Command::Priorities(PrioritiesCommand::List(args)) => priorities::list(global, args).await,
+        Command::Ranking(args) => ranking::ranking(global, args).await,
         Command::Merge(args) => merge::merge(global, args).await,
         Command::Backup(args) => backup::backup(global, args).await,
         Command::Generate(args) => generate::generate(global, args).await,
