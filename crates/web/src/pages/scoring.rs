@@ -445,9 +445,8 @@ fn pairwise_fields(m: &ScoringModel) -> Fields {
             })
             .collect(),
     };
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let v = matrix[i][j];
+    for (i, row) in matrix.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate().skip(i + 1) {
             let (more, by) = if v >= 1.0 {
                 ("first", v.round().clamp(1.0, 9.0))
             } else {
