@@ -51,6 +51,26 @@ async fn the_demo_model_is_served_and_ranks_every_project() {
             .sum();
         assert!((sum - e["score"].as_f64().unwrap()).abs() < 0.35, "{e}");
     }
+    // Statutory work scores high on urgency; other work lower.
+    let org = t.project("DP-001").await.organisation_id;
+    let projects = t.app.store.all_projects(org).await.unwrap();
+    let urgency = |code: &str| {
+        let e = entries.iter().find(|e| e["code"] == code).unwrap();
+        let c = e["contributions"].as_array().unwrap();
+        let u = c.iter().find(|c| c["key"] == "statutory_urgency").unwrap();
+        u["score"].as_u64().unwrap()
+    };
+    let statutory: Vec<&str> = projects
+        .iter()
+        .filter(|p| p.tags.iter().any(|t| t == "statutory"))
+        .map(|p| p.code.as_str())
+        .collect();
+    assert!(!statutory.is_empty());
+    assert!(statutory.iter().all(|c| urgency(c) >= 4), "{statutory:?}");
+    assert!(projects
+        .iter()
+        .filter(|p| !statutory.contains(&p.code.as_str()))
+        .all(|p| urgency(&p.code) <= 2));
     t.finish().await;
 }
 
@@ -448,5 +468,39 @@ async fn the_model_forms_validate_and_save_new_versions() {
             "{c}"
         );
     }
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn an_inconsistent_model_saved_anyway_shows_the_warning_naming_the_pair() {
+    let t = TestApp::start().await;
+    let three = json!([
+        criterion("a", 0.0),
+        criterion("b", 0.0),
+        criterion("c", 0.0)
+    ]);
+    let body = json!({ "name": "Cyclic", "criteria": three, "save_anyway": true,
+        "pairwise": [[1, 3, 0.2], [0.3333333, 1, 5], [5, 0.2, 1]] });
+    let r = t
+        .json(
+            Method::PUT,
+            "/api/v1/scoring-model",
+            &t.admin_token,
+            Some("\"v1\""),
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let viewer = t.sign_in(VIEWER_EMAIL).await;
+    let html = t.page(&viewer, "/scoring").await.text();
+    assert!(html.contains("govuk-warning-text"), "a warning panel");
+    assert!(
+        html.contains("above 0.10") && html.contains("The most inconsistent is Criterion"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Consistency ratio 0"),
+        "no reassurance when inconsistent"
+    );
     t.finish().await;
 }
