@@ -287,6 +287,18 @@ pub enum Command {
     )]
     Optimise(OptimiseArgs),
 
+    /// The programme's projects ranked by priority score under the scoring model.
+    #[command(
+        long_about = "Rank the organisation's projects by priority score (0 to 100) under the \
+                      current version of its scoring model. Text output is one project a line: \
+                      `rank code score title`, each criterion's contribution, then the projects \
+                      not yet assessed on every criterion.",
+        after_help = "Examples:\n  \
+                      portfolio ranking --org northmere\n  \
+                      portfolio ranking --org northmere --format json | jq '.entries[0]'"
+    )]
+    Ranking(RankingArgs),
+
     /// Copy the embedded database to a file, safely while the server runs.
     #[command(
         long_about = "Write a consistent copy of the embedded SQLite database to a new file, \
@@ -735,6 +747,25 @@ pub enum PrioritiesFormat {
     /// One priority a line.
     Text,
     /// A JSON array of priorities, as the API returns them.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RankingArgs {
+    /// The organisation's slug; may be left out when the database holds only one.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RankingFormat::Text)]
+    pub format: RankingFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RankingFormat {
+    /// One project a line, with each criterion's contribution.
+    Text,
+    /// The ranking as the API returns it.
     Json,
 }
 

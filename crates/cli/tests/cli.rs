@@ -353,6 +353,7 @@ fn every_command_has_help() {
         &["duplicates"],
         &["priorities"],
         &["priorities", "list"],
+        &["ranking"],
         &["merge"],
         &["merge", "undo"],
         &["backup"],
@@ -1131,4 +1132,75 @@ fn bench_mkp_names_the_problem_and_token_of_a_bad_file() {
     ));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("above 0"));
+/// Gives the generated organisation `slug` the demo's scoring model and
+/// assessments, through the application services.
+fn score_projects(dir: &TempDir, slug: &str) {
+    use portfolio_app::{Actor, App, ConnectOptions, Settings};
+    let url = format!(
+        "sqlite://{}",
+        dir.data_dir().join("portfolio.sqlite").display()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let app = App::open(&url, &ConnectOptions::default(), Settings::default())
+            .await
+            .expect("open");
+        let org = app.store.organisation_by_slug(slug).await.expect("org");
+        app.seed_demo_scoring(org.id, &Actor::system("test"))
+            .await
+            .expect("seed scoring");
+        app.store.close().await;
+    });
+}
+
+#[test]
+fn ranking_lists_projects_by_priority_score() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 5);
+    let out = output(&mut portfolio(&dir, &["ranking", "--org", "test"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no scoring model"), "{stderr}");
+
+    score_projects(&dir, "test");
+    let text = success(&mut portfolio(&dir, &["ranking", "--org", "test"]));
+    let mut lines = text.lines();
+    let heading = lines.next().unwrap_or("");
+    assert!(
+        heading.starts_with("Ranking by scoring model version 1"),
+        "{text}"
+    );
+    let ranked: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with(char::is_numeric))
+        .collect();
+    assert!(!ranked.is_empty(), "{text}");
+    assert!(ranked[0].trim_start().starts_with("1 "), "{text}");
+    assert!(
+        text.contains("Citizen impact"),
+        "contributions are shown: {text}"
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&success(&mut portfolio(
+        &dir,
+        &["ranking", "--org", "test", "--format", "json"],
+    )))
+    .expect("JSON");
+    assert_eq!(json["model_version"], 1);
+    let entries = json["entries"].as_array().expect("entries");
+    let unassessed = json["unassessed"].as_array().expect("unassessed");
+    assert_eq!(
+        entries.len(),
+        ranked.len(),
+        "one text line per ranked project"
+    );
+    assert!(unassessed.is_empty(), "every project was assessed");
+    let scores: Vec<f64> = entries
+        .iter()
+        .map(|e| e["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 }

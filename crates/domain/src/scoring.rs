@@ -394,6 +394,8 @@ impl ScoringModelDraft {
                         "weights",
                         "sum to zero: give at least one criterion a weight above 0",
                     );
+                } else if !total.is_finite() {
+                    errors.push("weights", "are too large to add up; use smaller numbers");
                 }
                 if errors.is_empty() {
                     for (c, w) in criteria.iter_mut().zip(&weights) {
@@ -865,6 +867,10 @@ mod tests {
 
     #[test]
     fn bad_direct_weights_are_refused_naming_the_field() {
+        let huge = draft(&[("a", f64::MAX), ("b", f64::MAX)])
+            .validate()
+            .unwrap_err();
+        assert!(huge.for_field("weights").unwrap().contains("too large"));
         let zero = draft(&[("a", 0.0), ("b", 0.0)]).validate().unwrap_err();
         assert!(zero.for_field("weights").unwrap().contains("sum to zero"));
         let negative = draft(&[("a", 1.0), ("b", -1.0)]).validate().unwrap_err();

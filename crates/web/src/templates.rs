@@ -43,6 +43,24 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("lineage.html", include_str!("../templates/lineage.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("scoring.html", include_str!("../templates/scoring.html")),
+    (
+        "scoring_edit.html",
+        include_str!("../templates/scoring_edit.html"),
+    ),
+    (
+        "scoring_pairwise.html",
+        include_str!("../templates/scoring_pairwise.html"),
+    ),
+    ("ranking.html", include_str!("../templates/ranking.html")),
+    (
+        "assessment.html",
+        include_str!("../templates/assessment.html"),
+    ),
+    (
+        "project_score.html",
+        include_str!("../templates/project_score.html"),
+    ),
     (
         "import_new.html",
         include_str!("../templates/import_new.html"),

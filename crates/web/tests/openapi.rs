@@ -88,6 +88,12 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/merges/{id}", "get"),
         ("/api/v1/merges/{id}/undo", "post"),
         ("/api/v1/projects/{code}/lineage", "get"),
+        ("/api/v1/scoring-model", "get"),
+        ("/api/v1/scoring-model", "put"),
+        ("/api/v1/scoring-model/versions", "get"),
+        ("/api/v1/projects/{code}/assessment", "get"),
+        ("/api/v1/projects/{code}/assessment", "put"),
+        ("/api/v1/ranking", "get"),
         ("/health", "get"),
         ("/ready", "get"),
     ];

@@ -10,6 +10,7 @@ mod import;
 mod merge;
 mod optimise;
 mod priorities;
+mod ranking;
 mod serve;
 
 use std::io::Write;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::import(global, args).await,
         Command::Duplicates(args) => duplicates::duplicates(global, args).await,
         Command::Priorities(PrioritiesCommand::List(args)) => priorities::list(global, args).await,
+        Command::Ranking(args) => ranking::ranking(global, args).await,
         Command::Merge(args) => merge::merge(global, args).await,
         Command::Optimise(args) => optimise::optimise(global, args).await,
         Command::Backup(args) => backup::backup(global, args).await,

@@ -229,12 +229,14 @@ pub(crate) async fn page(
         ),
         _ => (None, Vec::new()),
     };
+    let priority_score = super::scoring::project_score(state, session, &project.code).await?;
     Ok(render_status(
         status,
         "project.html",
         context! {
             p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
             merged => matches!(notice, Notice::Merged), undone => matches!(notice, Notice::Undone),
+            priority_score,
             lineage => lineage_view(&lineage), project_scenarios, change_requests, imported_from, undo_error, errors, ..base
         },
     ))
