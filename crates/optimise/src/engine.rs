@@ -244,7 +244,7 @@ impl Run<'_> {
 
         if !has_integers {
             let lp = self.run_highs(false, &[], None)?;
-            return Ok(self.from_final_run(lp, incumbent, None));
+            return Ok(self.conclude(lp, incumbent, None));
         }
 
         // LP relaxation.
@@ -260,7 +260,7 @@ impl Run<'_> {
                     return Ok(self.finish(incumbent, None, 0, SolveStatus::Feasible));
                 }
                 let milp = self.run_highs(true, &[], incumbent.as_ref().map(|i| &i.0[..]))?;
-                return Ok(self.from_final_run(milp, incumbent, None));
+                return Ok(self.conclude(milp, incumbent, None));
             }
         }
         let lp_values = lp.values.clone().unwrap_or_default();
@@ -338,14 +338,14 @@ impl Run<'_> {
         });
         let milp = self.run_highs(true, &fixed, start)?;
         let n_fixed = fixed.iter().filter(|f| f.is_some()).count();
-        let mut sol = self.from_final_run(milp, incumbent, Some(lp_bound));
+        let mut sol = self.conclude(milp, incumbent, Some(lp_bound));
         sol.fixed_by_reduced_cost = n_fixed;
         Ok(sol)
     }
 
     /// Turns the last HiGHS run (LP for a continuous model, MILP otherwise)
     /// and the incumbent into the answer.
-    fn from_final_run(
+    fn conclude(
         &self,
         run: HighsRun,
         incumbent: Option<(Vec<f64>, f64)>,
@@ -779,8 +779,8 @@ mod heuristic {
         // Drop-and-refill rounds from the best, accepting equal moves.
         let mut rng = Rng(0);
         let mut s = new_state();
-        for j in 0..n {
-            if best_x[j] {
+        for (j, &chosen) in best_x.iter().enumerate() {
+            if chosen {
                 s.flip(j);
             }
         }
