@@ -1,0 +1,463 @@
+//! Explanations, the value-versus-budget frontier and marginal values: each
+//! a series of re-solves of the portfolio problem, started from the base
+//! programme where it is still feasible.
+
+use super::solve::{optimise_from, Prepared};
+use super::{
+    format_pence, format_units, Decision, Explanation, FrontierPoint, LimitNeed, Marginal,
+    MarginalTarget, Moved, OptimiseOptions, PortfolioProblem, PortfolioResult, ProblemError,
+    ResultStatus, StartBlock,
+};
+
+fn needs_text(n: &LimitNeed, money: bool) -> String {
+    if money {
+        format!(
+            "{} (needs {}, {} free)",
+            n.name,
+            format_pence(n.need),
+            format_pence(n.free.max(0.0))
+        )
+    } else {
+        format!(
+            "{} (needs {}, {} free)",
+            n.name,
+            format_units(n.need),
+            format_units(n.free.max(0.0))
+        )
+    }
+}
+
+/// For every project left out: what stops it and the value lost by forcing
+/// it in; for every project chosen: the value lost by forcing it out.
+/// `progress(done, total)` is called after each project; when it returns
+/// false the explanations so far are returned.
+pub fn explain(
+    problem: &PortfolioProblem,
+    base: &PortfolioResult,
+    options: &OptimiseOptions,
+    mut progress: impl FnMut(usize, usize) -> bool,
+) -> Vec<Explanation> {
+    let prep = Prepared::new(problem);
+    let chosen = base.starts();
+    let n = problem.candidates.len();
+    if chosen.len() != n {
+        return Vec::new();
+    }
+    let used = prep.use_of(&chosen);
+    let mut out = Vec::with_capacity(n);
+    for c in 0..n {
+        let cand = &problem.candidates[c];
+        let mut e = Explanation {
+            project: c,
+            key: cand.key.clone(),
+            chosen: chosen[c].is_some(),
+            start: chosen[c],
+            reasons: Vec::new(),
+            starts: Vec::new(),
+            blocking: Vec::new(),
+            reversed_value: None,
+            value_lost: None,
+            reversed_status: None,
+            cannot: None,
+            summary: String::new(),
+        };
+        if chosen[c].is_some() {
+            match cand.decision {
+                Decision::Fixed(_) => {
+                    e.summary = format!("{} is in delivery; its dates do not move", cand.key);
+                }
+                Decision::Mandatory => {
+                    e.summary = format!("{} is mandatory, so it is in", cand.key);
+                }
+                _ => {
+                    let mut forced = problem.clone();
+                    forced.candidates[c].decision = Decision::ForcedOut;
+                    // The base minus this project and what depends on it is feasible.
+                    let mut seed = chosen.clone();
+                    let mut stack = vec![c];
+                    while let Some(x) = stack.pop() {
+                        if seed[x].take().is_some() {
+                            stack.extend(prep.dependents[x].iter().copied());
+                        }
+                    }
+                    match optimise_from(&forced, options, Some(&seed)) {
+                        Ok(r) => {
+                            let lost = base.value - r.value;
+                            e.reversed_value = Some(r.value);
+                            e.value_lost = Some(lost);
+                            e.reversed_status = Some(r.status);
+                            e.summary = format!(
+                                "{} is chosen, starting in {}; leaving it out would lose {} of value",
+                                cand.key,
+                                problem.quarter_label(chosen[c].unwrap_or(0)),
+                                format_units(lost.max(0.0))
+                            );
+                        }
+                        Err(err) => {
+                            e.cannot = Some(format!("cannot be left out: {}", err.message()));
+                            e.summary = format!(
+                                "{} is chosen; it cannot be left out: {}",
+                                cand.key,
+                                err.message()
+                            );
+                        }
+                    }
+                }
+            }
+        } else {
+            explain_out(problem, &prep, &chosen, &used, c, &mut e);
+            {
+                let mut forced = problem.clone();
+                forced.candidates[c].decision = Decision::Mandatory;
+                match optimise_from(&forced, options, Some(&chosen)) {
+                    Ok(r) => {
+                        let lost = base.value - r.value;
+                        e.reversed_value = Some(r.value);
+                        e.value_lost = Some(lost);
+                        e.reversed_status = Some(r.status);
+                        e.summary.push_str(&format!(
+                            "; forcing it in would lose {} of value",
+                            format_units(lost.max(0.0))
+                        ));
+                    }
+                    Err(err) => {
+                        e.reversed_status = Some(match err {
+                            ProblemError::Stopped { .. } => ResultStatus::Stopped,
+                            _ => ResultStatus::Infeasible,
+                        });
+                        let text = format!("cannot be included: {}", err.message());
+                        e.summary.push_str(&format!("; it {text}"));
+                        e.cannot = Some(text);
+                    }
+                }
+            }
+        }
+        out.push(e);
+        if !progress(c + 1, n) {
+            break;
+        }
+    }
+    out
+}
+
+fn explain_out(
+    problem: &PortfolioProblem,
+    prep: &Prepared,
+    chosen: &[Option<i64>],
+    used: &[f64],
+    c: usize,
+    e: &mut Explanation,
+) {
+    let cand = &problem.candidates[c];
+    if cand.decision == Decision::ForcedOut {
+        e.reasons.push("forced out by the scenario".to_string());
+    }
+    for &a in &prep.prerequisites[c] {
+        if chosen[a].is_none() {
+            e.reasons.push(format!(
+                "depends on {}, which is not in the programme",
+                problem.candidates[a].key
+            ));
+        }
+    }
+    for &g in &prep.groups_of[c] {
+        for &other in &prep.groups[g] {
+            if other != c && chosen[other].is_some() {
+                e.reasons.push(format!(
+                    "{}, an alternative to it, is chosen",
+                    problem.candidates[other].key
+                ));
+            }
+        }
+    }
+    // The starts of its window, even when forced out, so the page can show them.
+    let starts: Vec<i64> = if cand.decision == Decision::ForcedOut {
+        let last = cand.latest_start.min(problem.quarters.saturating_sub(1));
+        (cand.earliest_start..=last).map(|s| s as i64).collect()
+    } else {
+        prep.starts[c].clone()
+    };
+    let usage: Vec<Vec<(usize, f64)>> = if cand.decision == Decision::ForcedOut {
+        let mut free = problem.clone();
+        free.candidates[c].decision = Decision::Free;
+        Prepared::new(&free).usage[c].clone()
+    } else {
+        prep.usage[c].clone()
+    };
+    let mut per_start: Vec<Vec<LimitNeed>> = Vec::new();
+    for (i, &s) in starts.iter().enumerate() {
+        let mut block = StartBlock {
+            start: s.max(0) as usize,
+            limits: Vec::new(),
+            other: Vec::new(),
+        };
+        if let Some(u) = usage.get(i) {
+            for &(l, a) in u {
+                let limit = &prep.limits[l];
+                let free = limit.cap - used[l];
+                let tol = if limit.is_money() { 0.5 } else { 1e-6 };
+                if a > free + tol {
+                    block.limits.push(LimitNeed {
+                        limit: limit.of,
+                        name: limit.name.clone(),
+                        need: a,
+                        free,
+                    });
+                }
+            }
+        }
+        for &a in &prep.prerequisites[c] {
+            if let Some(sa) = chosen[a] {
+                let finish = sa + problem.candidates[a].duration.max(1) as i64;
+                if finish > s {
+                    block.other.push(format!(
+                        "{} finishes in {}",
+                        problem.candidates[a].key,
+                        problem.quarter_label(finish - 1)
+                    ));
+                }
+            }
+        }
+        per_start.push(block.limits.clone());
+        e.starts.push(block);
+    }
+    // Limits that block every start: keep the start where the shortfall is smallest.
+    if let Some(first) = per_start.first() {
+        for need in first {
+            let everywhere: Option<Vec<&LimitNeed>> = per_start
+                .iter()
+                .map(|v| v.iter().find(|x| x.limit == need.limit))
+                .collect();
+            if let Some(all) = everywhere {
+                if let Some(best) = all
+                    .into_iter()
+                    .min_by(|x, y| (x.need - x.free).total_cmp(&(y.need - y.free)))
+                {
+                    e.blocking.push(best.clone());
+                }
+            }
+        }
+    }
+    // A limit of a pool may block every start in a different quarter each
+    // time: name the pool once per start-blocking pattern.
+    if e.blocking.is_empty() && !per_start.is_empty() && per_start.iter().all(|v| !v.is_empty()) {
+        let mut text = Vec::new();
+        for (block, limits) in e.starts.iter().zip(&per_start) {
+            let names: Vec<String> = limits
+                .iter()
+                .map(|n| needs_text(n, matches!(n.limit, super::LimitRef::Budget { .. })))
+                .collect();
+            text.push(format!(
+                "starting in {}: {}",
+                problem.quarter_label(block.start as i64),
+                names.join(", ")
+            ));
+        }
+        e.reasons
+            .push(format!("no start has room: {}", text.join("; ")));
+    } else if !e.blocking.is_empty() {
+        let names: Vec<String> = e
+            .blocking
+            .iter()
+            .map(|n| needs_text(n, matches!(n.limit, super::LimitRef::Budget { .. })))
+            .collect();
+        e.reasons.push(format!(
+            "every start in its window needs more than is free of {}",
+            names.join(", ")
+        ));
+    }
+    if e.reasons.is_empty() {
+        let open: Vec<String> = e
+            .starts
+            .iter()
+            .filter(|b| b.limits.is_empty() && b.other.is_empty())
+            .map(|b| problem.quarter_label(b.start as i64))
+            .collect();
+        if open.is_empty() {
+            e.reasons
+                .push("no start in its window fits the programme's dates".to_string());
+        } else {
+            e.reasons.push(format!(
+                "it would fit (starting in {}) but adds no value",
+                open[0]
+            ));
+        }
+    }
+    e.summary = format!("{} is left out: {}", cand.key, e.reasons.join("; "));
+}
+
+fn scaled(problem: &PortfolioProblem, factor: f64) -> PortfolioProblem {
+    let mut p = problem.clone();
+    for b in &mut p.budgets {
+        if let Some(l) = b.limit_pence {
+            b.limit_pence = Some((l as f64 * factor).floor() as i64);
+        }
+    }
+    p
+}
+
+/// The value-versus-budget frontier: every budget line scaled by
+/// `max_scale * k / (points - 1)` for `k = 0..points` (one point at
+/// `max_scale` when `points == 1`). Each point starts from the previous
+/// point's programme, which a larger budget keeps feasible.
+pub fn frontier(
+    problem: &PortfolioProblem,
+    points: usize,
+    max_scale: f64,
+    options: &OptimiseOptions,
+    mut progress: impl FnMut(usize, usize) -> bool,
+) -> Vec<FrontierPoint> {
+    let mut out = Vec::with_capacity(points);
+    let mut previous: Option<Vec<Option<i64>>> = None;
+    let max_scale = if max_scale.is_finite() && max_scale > 0.0 {
+        max_scale
+    } else {
+        1.0
+    };
+    for k in 0..points {
+        let factor = if points <= 1 {
+            max_scale
+        } else {
+            max_scale * k as f64 / (points - 1) as f64
+        };
+        let p = scaled(problem, factor);
+        let budget_pence = p.budgets.iter().filter_map(|b| b.limit_pence).sum();
+        let point = match optimise_from(&p, options, previous.as_deref()) {
+            Ok(r) => {
+                let point = FrontierPoint {
+                    scale: factor,
+                    budget_pence,
+                    status: r.status,
+                    value: Some(r.value),
+                    bound: Some(r.bound),
+                    chosen: r.projects.iter().filter(|x| x.chosen).count(),
+                    seconds: r.seconds,
+                    message: None,
+                };
+                previous = Some(r.starts());
+                point
+            }
+            Err(e) => FrontierPoint {
+                scale: factor,
+                budget_pence,
+                status: match e {
+                    ProblemError::Stopped { .. } => ResultStatus::Stopped,
+                    _ => ResultStatus::Infeasible,
+                },
+                value: None,
+                bound: None,
+                chosen: 0,
+                seconds: 0.0,
+                message: Some(e.message().to_string()),
+            },
+        };
+        out.push(point);
+        if !progress(k + 1, points) {
+            break;
+        }
+    }
+    out
+}
+
+/// "What would one more unit of X buy": for each pool, one more unit in
+/// every quarter of the horizon; for each limited budget line,
+/// `budget_step_pence` more (10,000,000 pence is £100,000). Each re-solve
+/// starts from the base programme, which stays feasible.
+pub fn marginal_values(
+    problem: &PortfolioProblem,
+    base: &PortfolioResult,
+    budget_step_pence: i64,
+    options: &OptimiseOptions,
+    mut progress: impl FnMut(usize, usize) -> bool,
+) -> Vec<Marginal> {
+    let seed = base.starts();
+    let limited: Vec<usize> = (0..problem.budgets.len())
+        .filter(|&b| problem.budgets[b].limit_pence.is_some())
+        .collect();
+    let total = problem.pools.len() + limited.len();
+    let mut out = Vec::with_capacity(total);
+    let mut done = 0;
+    let targets: Vec<MarginalTarget> = (0..problem.pools.len())
+        .map(|pool| MarginalTarget::Pool { pool })
+        .chain(
+            limited
+                .iter()
+                .map(|&budget| MarginalTarget::Budget { budget }),
+        )
+        .collect();
+    for target in targets {
+        let mut p = problem.clone();
+        let (name, increase, amount) = match target {
+            MarginalTarget::Pool { pool } => {
+                for s in &mut p.pools[pool].supply {
+                    *s += 1.0;
+                }
+                let name = problem.pools[pool].name.clone();
+                (name.clone(), format!("1 more {name} in every quarter"), 1.0)
+            }
+            MarginalTarget::Budget { budget } => {
+                let b = &mut p.budgets[budget];
+                b.limit_pence = b.limit_pence.map(|l| l.saturating_add(budget_step_pence));
+                let name = problem.budgets[budget].name.clone();
+                (
+                    name.clone(),
+                    format!("{} more in {name}", format_pence(budget_step_pence as f64)),
+                    budget_step_pence as f64,
+                )
+            }
+        };
+        let m = match optimise_from(&p, options, Some(&seed)) {
+            Ok(r) => {
+                let mut added = Vec::new();
+                let mut dropped = Vec::new();
+                let mut moved = Vec::new();
+                for (c, (before, after)) in seed.iter().zip(r.starts()).enumerate() {
+                    let key = problem.candidates[c].key.clone();
+                    match (before, after) {
+                        (None, Some(_)) => added.push(key),
+                        (Some(_), None) => dropped.push(key),
+                        (Some(a), Some(b)) if *a != b => moved.push(Moved {
+                            key,
+                            from: *a,
+                            to: b,
+                        }),
+                        _ => {}
+                    }
+                }
+                Marginal {
+                    target,
+                    name,
+                    increase,
+                    amount,
+                    status: r.status,
+                    value: Some(r.value),
+                    gain: Some(r.value - base.value),
+                    added,
+                    dropped,
+                    moved,
+                }
+            }
+            Err(e) => Marginal {
+                target,
+                name,
+                increase,
+                amount,
+                status: match e {
+                    ProblemError::Stopped { .. } => ResultStatus::Stopped,
+                    _ => ResultStatus::Infeasible,
+                },
+                value: None,
+                gain: None,
+                added: Vec::new(),
+                dropped: Vec::new(),
+                moved: Vec::new(),
+            },
+        };
+        out.push(m);
+        done += 1;
+        if !progress(done, total) {
+            break;
+        }
+    }
+    out
+}
