@@ -266,6 +266,30 @@ impl App {
         })
     }
 
+    /// The heat map of an organisation named by slug, for the command line
+    /// (which is trusted with the whole database); `from` and `quarters` as
+    /// [`heat_map_range`] reads them.
+    pub async fn organisation_heat_map(
+        &self,
+        organisation_slug: &str,
+        from: Option<&str>,
+        quarters: Option<&str>,
+    ) -> Result<HeatMap> {
+        let org = self.store.organisation_by_slug(organisation_slug).await?;
+        let (first, quarters) = heat_map_range(from, quarters, org.financial_year_start_month)?;
+        let projects = self.store.all_projects(org.id).await?;
+        let pools = self.store.resource_pools(org.id).await?;
+        let plans = self.store.project_plans(org.id).await?;
+        Ok(heat_map(
+            &pools,
+            &plans,
+            &projects,
+            first,
+            quarters,
+            org.financial_year_start_month,
+        ))
+    }
+
     /// Supply versus demand of the current plan for `quarters` quarters from `first`.
     pub async fn heat_map(
         &self,

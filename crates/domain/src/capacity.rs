@@ -249,6 +249,7 @@ impl PoolDraft {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Budget {
     #[schema(value_type = String, example = "2027/28")]
+    #[serde(with = "year_text")]
     pub year: FinancialYear,
     #[schema(value_type = i64)]
     pub capital: Money,
@@ -256,6 +257,21 @@ pub struct Budget {
     pub revenue: Money,
     /// 0 for a year with no budget stored yet.
     pub version: i64,
+}
+
+/// A financial year as written ("2027/28") in JSON.
+mod year_text {
+    use super::FinancialYear;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(year: &FinancialYear, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(year)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FinancialYear, D::Error> {
+        let text = String::deserialize(d)?;
+        FinancialYear::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// A year's budget as typed (the year comes from the address).

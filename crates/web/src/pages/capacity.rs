@@ -965,7 +965,18 @@ pub async fn put_plan(
     let columns = current.duration_quarters.clamp(1, 40);
     let read = read_plan_form(&fields, &pools, columns);
     let result = match (read.local.is_empty(), fields.version()) {
-        (false, _) => Err(AppError::Validation(read.local.clone())),
+        (false, _) => {
+            // Show the plan's other problems too, not only the numbers that did not read.
+            let mut errors = read.local.clone();
+            if let Err(AppError::Validation(more)) = state
+                .app
+                .validate_plan(session.caller(), &project, &read.draft)
+                .await
+            {
+                errors.0.extend(more.0);
+            }
+            Err(AppError::Validation(errors))
+        }
         (true, Err(e)) => Err(e),
         (true, Ok(version)) => {
             state
