@@ -112,6 +112,7 @@ impl App {
                 &actor,
             )
             .await?;
+        self.seed_demo_capacity(with_projects, &actor).await?;
         self.add_user(
             demo::ORGANISATION_SLUG,
             demo::ADMIN_EMAIL,
@@ -155,6 +156,58 @@ impl App {
             let input = draft.validate(&pools)?;
             self.store.create_scenario(org.id, &input, actor).await?;
         }
+        Ok(())
+    }
+
+    /// The demo council's resource pools, budgets for 2026/27–2028/29 and,
+    /// with its projects, a plan for each (validated as a form would be).
+    async fn seed_demo_capacity(&self, with_projects: bool, actor: &Actor) -> Result<()> {
+        use portfolio_domain::capacity::{Budget, PlanContext};
+        use portfolio_domain::demo::capacity as demo_capacity;
+        use portfolio_domain::project::ProjectCode;
+        let org = self
+            .store
+            .organisation_by_slug(demo::ORGANISATION_SLUG)
+            .await?;
+        for draft in demo_capacity::pool_drafts() {
+            let input = draft.validate()?;
+            self.store
+                .create_resource_pool(org.id, &input, actor)
+                .await?;
+        }
+        for (year, draft) in demo_capacity::budget_drafts() {
+            let budget = Budget {
+                version: 0,
+                ..draft.validate(&year)?
+            };
+            self.store.put_budget(org.id, &budget, actor).await?;
+        }
+        if !with_projects {
+            return Ok(());
+        }
+        let pools = self.store.resource_pools(org.id).await?;
+        let projects = self.store.all_projects(org.id).await?;
+        let codes: Vec<ProjectCode> = projects
+            .iter()
+            .filter_map(|p| ProjectCode::parse(&p.code).ok())
+            .collect();
+        let mut plans = Vec::new();
+        for (code, draft) in demo_capacity::plan_drafts(&demo::projects()) {
+            let Some(project) = projects.iter().find(|p| p.code == code) else {
+                continue;
+            };
+            let plan = draft.validate(
+                project,
+                &PlanContext {
+                    pools: &pools,
+                    codes: &codes,
+                    plans: &plans,
+                    start_month: org.financial_year_start_month,
+                },
+            )?;
+            plans.push(plan);
+        }
+        self.store.put_project_plans(org.id, &plans, actor).await?;
         Ok(())
     }
 }

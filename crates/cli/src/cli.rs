@@ -237,6 +237,20 @@ pub enum Command {
     )]
     Duplicates(DuplicatesArgs),
 
+    /// Show supply against demand per resource pool and quarter (the heat map).
+    #[command(
+        long_about = "Show the capacity heat map of the current plan: for each resource pool \
+                      and quarter, the demand of the active projects with a start date (each \
+                      plan's demand placed from the quarter its project starts in) against the \
+                      pool's supply, with the utilisation and a level: under (below 85%), near \
+                      (85% to 100%) or over capacity. Nothing is changed.",
+        after_help = "Examples:\n  \
+                      portfolio capacity --org northmere\n  \
+                      portfolio capacity --org northmere --from 2027/28 --quarters 8\n  \
+                      portfolio capacity --org northmere --format json | jq '.rows[0].cells[0]'"
+    )]
+    Capacity(CapacityArgs),
+
     /// Merge duplicate projects into one, keeping lineage; or undo a merge.
     #[command(
         args_conflicts_with_subcommands = true,
@@ -587,6 +601,33 @@ pub struct DuplicatesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DuplicatesFormat::Text)]
     pub format: DuplicatesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// The organisation's slug; may be left out when the database holds only one.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+
+    /// The first financial year (2026/27) or quarter (2026/27 Q3); this year when left out.
+    #[arg(long, value_name = "YEAR")]
+    pub from: Option<String>,
+
+    /// How many quarters to show (1 to 40).
+    #[arg(long, default_value = "12")]
+    pub quarters: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CapacityFormat::Text)]
+    pub format: CapacityFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CapacityFormat {
+    /// One block per pool, one line per quarter: demand / supply, utilisation and level.
+    Text,
+    /// The heat map as one JSON object: quarters, rows (pool, name, unit, cells), projects.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -338,6 +338,7 @@ fn every_command_has_help() {
         &[],
         &["serve"],
         &["demo"],
+        &["capacity"],
         &["migrate"],
         &["organisation"],
         &["organisation", "list"],
@@ -1203,4 +1204,67 @@ fn ranking_lists_projects_by_priority_score() {
         .map(|e| e["score"].as_f64().unwrap())
         .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+#[test]
+fn capacity_prints_the_demo_heat_map_in_text_and_json() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.data_dir()).expect("data dir");
+    let url = format!(
+        "sqlite://{}",
+        dir.data_dir().join("demo.sqlite").to_str().expect("path")
+    );
+    {
+        let server = Server::start(portfolio(
+            &dir,
+            &["demo", "--listen", "127.0.0.1:0", "--database-url", &url],
+        ));
+        server.wait_until_listening();
+    }
+    let args = [
+        "capacity",
+        "--org",
+        "northmere",
+        "--from",
+        "2026/27",
+        "--quarters",
+        "12",
+        "--database-url",
+        &url,
+    ];
+    let text = success(&mut portfolio(&dir, &args));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Developers (FTE)", "{text}");
+    assert_eq!(lines.len(), 5 * 13, "five pools of 12 quarters: {text}");
+    assert!(lines[1].starts_with("  2026/27 Q1  "), "{text}");
+    assert!(lines[12].starts_with("  2028/29 Q4  "), "{text}");
+    assert!(lines.iter().any(|l| l.ends_with("over capacity")), "{text}");
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&success(&mut portfolio(&dir, &json_args))).expect("JSON");
+    assert_eq!(json["quarters"].as_array().unwrap().len(), 12);
+    let developers = &json["rows"][0];
+    assert_eq!(developers["pool"], "developers");
+    let first = &developers["cells"][0];
+    assert_eq!(first["supply"], 16.0);
+    // The text line agrees with the JSON cell.
+    let demand = first["demand"].as_f64().unwrap();
+    let shown = lines[1].split_whitespace().nth(2).unwrap();
+    assert_eq!(shown.parse::<f64>().unwrap(), demand, "{}", lines[1]);
+
+    let bad = output(&mut portfolio(
+        &dir,
+        &[
+            "capacity",
+            "--org",
+            "northmere",
+            "--from",
+            "someday",
+            "--database-url",
+            &url,
+        ],
+    ));
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("from"), "{stderr}");
 }

@@ -27,7 +27,7 @@ pub const MAX_COST_LINES: usize = 20;
 /// A project's code, such as DP-042: letters, a hyphen, digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct ProjectCode(String);
+pub struct ProjectCode(pub(crate) String);
 
 impl ProjectCode {
     pub fn parse(input: &str) -> Result<Self, String> {

@@ -3550,3 +3550,413 @@ mod scoring {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Capacity: resource pools, budgets and project plans
+// ---------------------------------------------------------------------------
+
+mod capacity {
+    use super::*;
+    use portfolio_domain::capacity::{
+        BudgetDraft, DemandDraft, PlanContext, PlanDraft, PoolDraft, ProjectPlan, SupplyDraft,
+    };
+    use portfolio_domain::project::ProjectCode;
+
+    backend_tests!(
+        sqlite: sqlite_store, postgres: postgres_store;
+        pools_round_trip_refuse_stale_versions_and_duplicate_slugs,
+        a_pool_in_use_is_not_deleted,
+        budgets_are_put_per_year_with_versions,
+        plans_round_trip_and_a_refused_check_writes_nothing,
+        concurrent_first_plans_let_exactly_one_win,
+    );
+
+    fn pool_draft(name: &str, amounts: &[f64]) -> PoolDraft {
+        PoolDraft {
+            name: name.into(),
+            description: "People who build & fix <systems>".into(),
+            supply: amounts
+                .iter()
+                .enumerate()
+                .map(|(i, &amount)| SupplyDraft {
+                    quarter: format!("2026/27 Q{}", i + 1),
+                    amount,
+                })
+                .collect(),
+            ..PoolDraft::default()
+        }
+    }
+
+    async fn pools_round_trip_refuse_stale_versions_and_duplicate_slugs(store: &Store) {
+        let org = migrated_org(store).await;
+        let other = new_org(store, "elsewhere", "EL").await;
+        let input = pool_draft("Developers", &[4.0, 4.5, 5.0, 5.25])
+            .validate()
+            .unwrap();
+        let created = store
+            .create_resource_pool(org.id(), &input, &actor())
+            .await
+            .unwrap();
+        assert_eq!(created.slug, "developers");
+        assert_eq!(created.version, 1);
+        let read = store.resource_pool(org.id(), "developers").await.unwrap();
+        assert_eq!(read, created);
+        assert_eq!(read.supply[3].amount, 5.25);
+        assert_eq!(read.supply[3].quarter.to_string(), "2026/27 Q4");
+        // Another organisation neither sees it nor is stopped from using the slug.
+        assert!(matches!(
+            store.resource_pool(other.id(), "developers").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        store
+            .create_resource_pool(other.id(), &input, &actor())
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.create_resource_pool(org.id(), &input, &actor()).await,
+            Err(StoreError::Duplicate { field: "slug", .. })
+        ));
+        let changed = pool_draft("Software developers", &[6.0])
+            .validate()
+            .unwrap();
+        let updated = store
+            .update_resource_pool(org.id(), "developers", 1, &changed, &actor())
+            .await
+            .unwrap();
+        assert_eq!(updated.version, 2);
+        assert_eq!(updated.slug, "developers", "the slug stays");
+        assert_eq!(
+            store.resource_pool(org.id(), "developers").await.unwrap(),
+            updated
+        );
+        match store
+            .update_resource_pool(org.id(), "developers", 1, &input, &actor())
+            .await
+        {
+            Err(StoreError::Conflict {
+                current_version, ..
+            }) => assert_eq!(current_version, 2),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        assert_eq!(
+            store
+                .resource_pool(org.id(), "developers")
+                .await
+                .unwrap()
+                .name,
+            "Software developers"
+        );
+        let history = store
+            .history(org.id(), "resource_pool", created.id)
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[1].changed_fields(), vec!["name", "supply"]);
+    }
+
+    async fn plan_for(
+        store: &Store,
+        org: &Org,
+        project: &Project,
+        draft: &PlanDraft,
+    ) -> ProjectPlan {
+        let pools = store.resource_pools(org.id()).await.unwrap();
+        let plans = store.project_plans(org.id()).await.unwrap();
+        let codes: Vec<ProjectCode> = store
+            .all_projects(org.id())
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| ProjectCode::parse(&p.code).unwrap())
+            .collect();
+        draft
+            .validate(
+                project,
+                &PlanContext {
+                    pools: &pools,
+                    codes: &codes,
+                    plans: &plans,
+                    start_month: 4,
+                },
+            )
+            .unwrap_or_else(|e| panic!("plan does not validate: {e}"))
+    }
+
+    fn demand(pool: &str, amounts: &[f64]) -> Vec<DemandDraft> {
+        amounts
+            .iter()
+            .enumerate()
+            .map(|(i, &amount)| DemandDraft {
+                pool: pool.into(),
+                offset: i as i64,
+                amount,
+            })
+            .collect()
+    }
+
+    async fn a_pool_in_use_is_not_deleted(store: &Store) {
+        let org = migrated_org(store).await;
+        for name in ["Developers", "Change managers"] {
+            let input = pool_draft(name, &[3.0; 4]).validate().unwrap();
+            store
+                .create_resource_pool(org.id(), &input, &actor())
+                .await
+                .unwrap();
+        }
+        let project = org.create(store, &draft("Case management")).await;
+        let plan = plan_for(
+            store,
+            &org,
+            &project,
+            &PlanDraft {
+                duration_quarters: 2,
+                demand: demand("developers", &[1.0, 2.0]),
+                ..PlanDraft::default()
+            },
+        )
+        .await;
+        store
+            .put_project_plan(org.id(), &plan, &actor(), |_| Ok::<(), ()>(()))
+            .await
+            .unwrap()
+            .unwrap();
+        let refused = store
+            .delete_resource_pool(org.id(), "developers", 1, &actor())
+            .await
+            .unwrap();
+        assert_eq!(refused, Err(vec![ProjectCode::parse("DP-001").unwrap()]));
+        assert!(store.resource_pool(org.id(), "developers").await.is_ok());
+        assert!(matches!(
+            store
+                .delete_resource_pool(org.id(), "change-managers", 7, &actor())
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        store
+            .delete_resource_pool(org.id(), "change-managers", 1, &actor())
+            .await
+            .unwrap()
+            .unwrap();
+        let left: Vec<String> = store
+            .resource_pools(org.id())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.slug)
+            .collect();
+        assert_eq!(left, vec!["developers"]);
+    }
+
+    async fn budgets_are_put_per_year_with_versions(store: &Store) {
+        let org = migrated_org(store).await;
+        let year = |y: &str, capital: i64, revenue: i64| {
+            BudgetDraft {
+                capital_pence: capital,
+                revenue_pence: revenue,
+            }
+            .validate(y)
+            .unwrap()
+        };
+        let later = store
+            .put_budget(org.id(), &year("2027-28", 500, 50), &actor())
+            .await
+            .unwrap();
+        assert_eq!(later.version, 1);
+        store
+            .put_budget(org.id(), &year("2026/27", 900, 90), &actor())
+            .await
+            .unwrap();
+        // A second writer who also saw no budget for 2027/28 is refused.
+        assert!(matches!(
+            store
+                .put_budget(org.id(), &year("2027-28", 1, 1), &actor())
+                .await,
+            Err(StoreError::Conflict {
+                current_version: 1,
+                ..
+            })
+        ));
+        let updated = store
+            .put_budget(
+                org.id(),
+                &portfolio_domain::capacity::Budget {
+                    version: 1,
+                    ..year("2027-28", 700, 70)
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.version, 2);
+        let all = store.budgets(org.id()).await.unwrap();
+        let summary: Vec<(String, i64, i64, i64)> = all
+            .iter()
+            .map(|b| {
+                (
+                    b.year.to_string(),
+                    b.capital.pence(),
+                    b.revenue.pence(),
+                    b.version,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("2026/27".to_string(), 900, 90, 1),
+                ("2027/28".to_string(), 700, 70, 2)
+            ]
+        );
+        let other = new_org(store, "elsewhere", "EL").await;
+        assert!(store.budgets(other.id()).await.unwrap().is_empty());
+    }
+
+    async fn plans_round_trip_and_a_refused_check_writes_nothing(store: &Store) {
+        let org = migrated_org(store).await;
+        let input = pool_draft("Developers", &[3.0; 4]).validate().unwrap();
+        store
+            .create_resource_pool(org.id(), &input, &actor())
+            .await
+            .unwrap();
+        let first = org
+            .create(store, &draft("Children's case management"))
+            .await;
+        let second = org.create(store, &draft("SEND improvements")).await;
+        let plan = plan_for(
+            store,
+            &org,
+            &second,
+            &PlanDraft {
+                earliest_start: Some("2026/27 Q2".into()),
+                latest_start: Some("2026/27 Q3".into()),
+                duration_quarters: 3,
+                demand: demand("developers", &[1.5, 2.0, 0.25]),
+                costs: vec![portfolio_domain::capacity::RelativeCostDraft {
+                    offset: 0,
+                    capital_pence: 12_000_000,
+                    revenue_pence: 100,
+                }],
+                benefits_pence: 5_000_000,
+                mandatory: true,
+                depends_on: vec![first.code.clone()],
+                exclusive_group: Some("send-options".into()),
+            },
+        )
+        .await;
+        let stored = store
+            .put_project_plan(org.id(), &plan, &actor(), |_| Ok::<(), ()>(()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored,
+            ProjectPlan {
+                version: 1,
+                ..plan.clone()
+            }
+        );
+        assert_eq!(
+            store.project_plan(org.id(), second.id).await.unwrap(),
+            Some(stored.clone())
+        );
+        assert_eq!(store.project_plan(org.id(), first.id).await.unwrap(), None);
+        // A stale write is refused.
+        assert!(matches!(
+            store
+                .put_project_plan(org.id(), &plan, &actor(), |_| Ok::<(), ()>(()))
+                .await,
+            Err(StoreError::Conflict {
+                current_version: 1,
+                ..
+            })
+        ));
+        // The check sees the stored plans; refusing writes nothing.
+        let audit_before = store.audit_count(org.id()).await.unwrap();
+        let back = plan_for(
+            store,
+            &org,
+            &first,
+            &PlanDraft {
+                duration_quarters: 2,
+                ..PlanDraft::default()
+            },
+        )
+        .await;
+        let refused = store
+            .put_project_plan(org.id(), &back, &actor(), |all| {
+                if all.iter().any(|p| p.code.as_str() == "DP-002") {
+                    Err("DP-002 is planned")
+                } else {
+                    Ok(())
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(refused, Err("DP-002 is planned"));
+        assert_eq!(store.project_plan(org.id(), first.id).await.unwrap(), None);
+        assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before);
+        let history = store
+            .history(org.id(), "project_plan", second.id)
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].action, "created");
+        // Another organisation's project cannot be given a plan here.
+        let other = new_org(store, "elsewhere", "EL").await;
+        let outsider = other.create(store, &draft("Elsewhere")).await;
+        let foreign = ProjectPlan {
+            project_id: outsider.id,
+            ..back
+        };
+        assert!(matches!(
+            store
+                .put_project_plan(org.id(), &foreign, &actor(), |_| Ok::<(), ()>(()))
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+
+    async fn concurrent_first_plans_let_exactly_one_win(store: &Store) {
+        let org = migrated_org(store).await;
+        let project = org.create(store, &draft("Contested")).await;
+        let plan = plan_for(
+            store,
+            &org,
+            &project,
+            &PlanDraft {
+                duration_quarters: 4,
+                ..PlanDraft::default()
+            },
+        )
+        .await;
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let store = store.clone();
+            let plan = ProjectPlan {
+                duration_quarters: 1 + i,
+                ..plan.clone()
+            };
+            let org_id = org.id();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .put_project_plan(org_id, &plan, &actor(), |_| Ok::<(), ()>(()))
+                    .await
+            }));
+        }
+        let mut wins = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(Ok(_)) => wins += 1,
+                Err(StoreError::Conflict { .. }) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(wins, 1);
+        let stored = store
+            .project_plan(org.id(), project.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.version, 1);
+    }
+}

@@ -98,6 +98,20 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "project_scenarios.html",
         include_str!("../templates/project_scenarios.html"),
+    ("capacity.html", include_str!("../templates/capacity.html")),
+    ("pools.html", include_str!("../templates/pools.html")),
+    (
+        "pool_form.html",
+        include_str!("../templates/pool_form.html"),
+    ),
+    ("budgets.html", include_str!("../templates/budgets.html")),
+    (
+        "plan_form.html",
+        include_str!("../templates/plan_form.html"),
+    ),
+    (
+        "project_plan.html",
+        include_str!("../templates/project_plan.html"),
     ),
 ];
 

@@ -96,6 +96,16 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/ranking", "get"),
         ("/health", "get"),
         ("/ready", "get"),
+        ("/api/v1/resource-pools", "get"),
+        ("/api/v1/resource-pools", "post"),
+        ("/api/v1/resource-pools/{slug}", "get"),
+        ("/api/v1/resource-pools/{slug}", "put"),
+        ("/api/v1/resource-pools/{slug}", "delete"),
+        ("/api/v1/budgets", "get"),
+        ("/api/v1/budgets/{year}", "put"),
+        ("/api/v1/projects/{code}/plan", "get"),
+        ("/api/v1/projects/{code}/plan", "put"),
+        ("/api/v1/capacity/heat-map", "get"),
     ];
     for (path, method) in expected {
         assert!(
@@ -139,7 +149,9 @@ async fn every_documented_operation_is_mounted() {
         let uri = path
             .replace("{code}", "DP-001")
             .replace("{id}", "1")
-            .replace("{source}", "health.csv");
+            .replace("{source}", "health.csv")
+            .replace("{slug}", "developers")
+            .replace("{year}", "2027-28");
         assert!(!uri.contains('{'), "unfilled parameter in {path}");
         let method: Method = method.to_uppercase().parse().unwrap();
         let mut b = Request::builder()

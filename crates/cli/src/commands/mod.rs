@@ -3,6 +3,7 @@
 mod admin;
 mod backup;
 mod bench_mkp;
+mod capacity;
 mod duplicates;
 mod export;
 mod generate;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export::export(global, args).await,
         Command::Import(args) => import::import(global, args).await,
         Command::Duplicates(args) => duplicates::duplicates(global, args).await,
+        Command::Capacity(args) => capacity::capacity(global, args).await,
         Command::Priorities(PrioritiesCommand::List(args)) => priorities::list(global, args).await,
         Command::Ranking(args) => ranking::ranking(global, args).await,
         Command::Merge(args) => merge::merge(global, args).await,

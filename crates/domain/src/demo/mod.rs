@@ -6,6 +6,7 @@
 //! fixed seed, so every run builds the same council. [`synthetic`] makes
 //! larger organisations of the same shape for benchmarks.
 
+pub mod capacity;
 pub mod catalogue;
 pub mod scenarios;
 pub mod scoring;

@@ -46,7 +46,7 @@ const DEFAULT_LIMIT: u32 = 50;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "operations", description = "Health checks"))
+    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "prioritisation", description = "The scoring model, project assessments and the ranked list"), (name = "capacity", description = "Resource pools, budgets, project plans and the supply-versus-demand heat map"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "operations", description = "Health checks"))
 )]
 struct ApiDoc;
 
