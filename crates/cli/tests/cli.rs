@@ -355,6 +355,8 @@ fn every_command_has_help() {
         &["priorities"],
         &["priorities", "list"],
         &["ranking"],
+        &["optimise"],
+        &["bench-mkp"],
         &["merge"],
         &["merge", "undo"],
         &["backup"],
@@ -1133,6 +1135,8 @@ fn bench_mkp_names_the_problem_and_token_of_a_bad_file() {
     ));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("above 0"));
+}
+
 /// Gives the generated organisation `slug` the demo's scoring model and
 /// assessments, through the application services.
 fn score_projects(dir: &TempDir, slug: &str) {
@@ -1204,6 +1208,8 @@ fn ranking_lists_projects_by_priority_score() {
         .map(|e| e["score"].as_f64().unwrap())
         .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+}
+
 #[test]
 fn capacity_prints_the_demo_heat_map_in_text_and_json() {
     let dir = TempDir::new();

@@ -3316,6 +3316,9 @@ async fn scenario_runs_record_progress_cancel_and_results(store: &Store) {
     let failed = store.scenario_run(org.id(), abandoned.id).await.unwrap();
     assert_eq!(failed.status, RunStatus::Failed);
     assert!(failed.message.contains("stopped"), "{}", failed.message);
+}
+
+// ---------------------------------------------------------------------------
 // Scoring model and assessments (issue 4, scope 1)
 // ---------------------------------------------------------------------------
 

@@ -98,6 +98,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "project_scenarios.html",
         include_str!("../templates/project_scenarios.html"),
+    ),
     ("capacity.html", include_str!("../templates/capacity.html")),
     ("pools.html", include_str!("../templates/pools.html")),
     (

@@ -648,6 +648,15 @@ pub(crate) fn optimise_from(
                 diagnosis,
             });
         }
+        // Every column is bounded, so an unbounded report cannot be a real
+        // answer: it is a solver failure, said as such.
+        SolveStatus::Unbounded => {
+            return Err(ProblemError::Solver {
+                message: "the solver reported the programme's value as unbounded, which a \
+                          portfolio (every project in or out) cannot be"
+                    .to_string(),
+            })
+        }
         SolveStatus::NoSolution => match start {
             Some(s) => (s, ResultStatus::Feasible, solution.bound + f.fixed_value),
             None => {
