@@ -22,7 +22,7 @@ mod solve;
 pub use analysis::{explain, frontier, marginal_values};
 pub use check::check;
 pub use generate::generated;
-pub use solve::{diagnose, formulate, optimise};
+pub use solve::{diagnose, formulate, optimise, Formulation};
 
 /// A kind of scarce capacity with its supply in each quarter of the horizon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

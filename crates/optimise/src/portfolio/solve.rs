@@ -253,8 +253,8 @@ fn build(problem: &PortfolioProblem, prep: &Prepared, mode: Mode) -> Built {
     // Capacity and budget rows.
     let fixed = prep.fixed_use(problem);
     let mut terms: Vec<Vec<(usize, f64)>> = vec![Vec::new(); prep.limits.len()];
-    for c in 0..n {
-        for (i, &j) in columns[c].iter().enumerate() {
+    for (c, cols) in columns.iter().enumerate() {
+        for (i, &j) in cols.iter().enumerate() {
             for &(l, a) in &prep.usage[c][i] {
                 terms[l].push((j, a));
             }
