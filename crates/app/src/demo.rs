@@ -149,8 +149,13 @@ impl App {
 impl App {
     /// The demo council's scenarios (defined, not yet run).
     async fn seed_demo_scenarios(&self, actor: &Actor) -> Result<()> {
-        let org = self.store.organisation_by_slug(demo::ORGANISATION_SLUG).await?;
-        let caller = self.command_line_caller(demo::ORGANISATION_SLUG, &actor.label).await?;
+        let org = self
+            .store
+            .organisation_by_slug(demo::ORGANISATION_SLUG)
+            .await?;
+        let caller = self
+            .command_line_caller(demo::ORGANISATION_SLUG, &actor.label)
+            .await?;
         let pools = self.pool_slugs(&caller).await?;
         for draft in demo::scenarios::scenarios() {
             let input = draft.validate(&pools)?;

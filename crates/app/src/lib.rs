@@ -176,7 +176,11 @@ impl App {
     /// The command line acting on an organisation: an administrator that is
     /// no user (audit records name `label`, e.g. "cli"), reading the
     /// organisation's versions as a signed-in request does.
-    pub async fn command_line_caller(&self, organisation_slug: &str, label: &str) -> Result<Caller> {
+    pub async fn command_line_caller(
+        &self,
+        organisation_slug: &str,
+        label: &str,
+    ) -> Result<Caller> {
         let org = self.store.organisation_by_slug(organisation_slug).await?;
         let (data_version, reference_version) = self.store.versions(org.id).await?;
         Ok(Caller {

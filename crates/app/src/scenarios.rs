@@ -19,9 +19,7 @@ mod problem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use portfolio_domain::scenario::{
-    RunStatus, Scenario, ScenarioDraft, ScenarioResult, ScenarioRun,
-};
+use portfolio_domain::scenario::{RunStatus, Scenario, ScenarioDraft, ScenarioResult, ScenarioRun};
 use portfolio_domain::{Permission, ValidationErrors};
 use portfolio_store::Actor;
 use tokio::sync::mpsc;
@@ -64,7 +62,11 @@ impl App {
             .collect())
     }
 
-    pub async fn create_scenario(&self, caller: &Caller, draft: &ScenarioDraft) -> Result<Scenario> {
+    pub async fn create_scenario(
+        &self,
+        caller: &Caller,
+        draft: &ScenarioDraft,
+    ) -> Result<Scenario> {
         caller.require(Permission::ManagePrioritisation)?;
         let input = draft.validate(&self.pool_slugs(caller).await?)?;
         Ok(self
@@ -111,7 +113,10 @@ impl App {
     ) -> Result<(ScenarioRun, Option<ScenarioResult>)> {
         let (run, finished) = self.launch_run(caller, slug).await?;
         let _ = finished.await;
-        let run = self.store.scenario_run(caller.organisation_id(), run.id).await?;
+        let run = self
+            .store
+            .scenario_run(caller.organisation_id(), run.id)
+            .await?;
         let result = self
             .store
             .scenario_run_result(caller.organisation_id(), run.id)
@@ -186,7 +191,11 @@ impl App {
     }
 
     /// A scenario's runs, newest first.
-    pub async fn scenario_runs(&self, caller: &Caller, scenario: &Scenario) -> Result<Vec<ScenarioRun>> {
+    pub async fn scenario_runs(
+        &self,
+        caller: &Caller,
+        scenario: &Scenario,
+    ) -> Result<Vec<ScenarioRun>> {
         caller.require(Permission::ReadProgramme)?;
         Ok(self
             .store
@@ -313,21 +322,24 @@ async fn run_worker(app: App, organisation_id: i64, run_id: i64, prepared: Prepa
             Some(result),
         ),
         Ok(Ok(result)) => (RunStatus::Succeeded, String::new(), Some(result)),
-        Ok(Err(message)) if cancel.load(Ordering::Relaxed) => {
-            (RunStatus::Cancelled, message, None)
-        }
+        Ok(Err(message)) if cancel.load(Ordering::Relaxed) => (RunStatus::Cancelled, message, None),
         Ok(Err(message)) => (RunStatus::Failed, message, None),
         Err(e) => {
             tracing::error!(run_id, error = %e, "the optimisation stopped unexpectedly");
             (
                 RunStatus::Failed,
-                "The optimisation stopped unexpectedly; the error is in the server's log.".to_string(),
+                "The optimisation stopped unexpectedly; the error is in the server's log."
+                    .to_string(),
                 None,
             )
         }
     };
     // A cancelled run's partial result is not kept: only finished runs count.
-    let keep = if status == RunStatus::Succeeded { result.as_ref() } else { None };
+    let keep = if status == RunStatus::Succeeded {
+        result.as_ref()
+    } else {
+        None
+    };
     if let Err(e) = app
         .store
         .finish_scenario_run(organisation_id, run_id, status, &message, keep, &actor)

@@ -220,12 +220,16 @@ impl ScenarioDraft {
                         format!("{field}.year"),
                         format!(
                             "{y} is outside the scenario's years ({first} to {})",
-                            FinancialYear::new(last).map_or_else(|_| last.to_string(), |l| l.to_string())
+                            FinancialYear::new(last)
+                                .map_or_else(|_| last.to_string(), |l| l.to_string())
                         ),
                     );
                 }
                 if !seen_years.insert(y) {
-                    errors.push(format!("{field}.year"), format!("{y} appears more than once"));
+                    errors.push(
+                        format!("{field}.year"),
+                        format!("{y} appears more than once"),
+                    );
                 }
             }
             let capital = errors.check(
@@ -258,7 +262,10 @@ impl ScenarioDraft {
                 continue;
             }
             if !seen_pools.insert(pool.clone()) {
-                errors.push(format!("{field}.pool"), format!("'{pool}' appears more than once"));
+                errors.push(
+                    format!("{field}.pool"),
+                    format!("'{pool}' appears more than once"),
+                );
                 continue;
             }
             if !a.amount.is_finite() || a.amount.abs() > 10_000.0 {
@@ -269,7 +276,10 @@ impl ScenarioDraft {
                 continue;
             }
             if (a.amount * 100.0).fract().abs() > 1e-9 {
-                errors.push(format!("{field}.amount"), "must have at most two decimal places");
+                errors.push(
+                    format!("{field}.amount"),
+                    "must have at most two decimal places",
+                );
                 continue;
             }
             capacity_adjustments.push(CapacityAdjustment {

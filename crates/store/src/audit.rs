@@ -212,15 +212,14 @@ impl Store {
     /// The organisation's data and reference versions, as a signed-in
     /// caller's request reads them.
     pub async fn versions(&self, organisation_id: i64) -> Result<(i64, i64)> {
-        let row = sqlx::query(
-            "SELECT data_version, reference_version FROM organisations WHERE id = $1",
-        )
-        .bind(organisation_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(crate::StoreError::NotFound {
-            entity: "organisation",
-        })?;
+        let row =
+            sqlx::query("SELECT data_version, reference_version FROM organisations WHERE id = $1")
+                .bind(organisation_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(crate::StoreError::NotFound {
+                    entity: "organisation",
+                })?;
         Ok((get(&row, "data_version")?, get(&row, "reference_version")?))
     }
 

@@ -10,9 +10,7 @@ use chrono::Utc;
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-use portfolio_domain::scenario::{
-    RunStatus, Scenario, ScenarioInput, ScenarioResult, ScenarioRun,
-};
+use portfolio_domain::scenario::{RunStatus, Scenario, ScenarioInput, ScenarioResult, ScenarioRun};
 
 use crate::audit::{record, AuditRecord};
 use crate::{
@@ -306,7 +304,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
-            return Err(StoreError::NotFound { entity: "scenario run" });
+            return Err(StoreError::NotFound {
+                entity: "scenario run",
+            });
         }
         record(
             &mut tx,
@@ -356,7 +356,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
-            return Err(StoreError::NotFound { entity: "running scenario run" });
+            return Err(StoreError::NotFound {
+                entity: "running scenario run",
+            });
         }
         record(
             &mut tx,
@@ -408,7 +410,9 @@ impl Store {
         .bind(organisation_id)
         .fetch_optional(&self.pool)
         .await?
-        .ok_or(StoreError::NotFound { entity: "scenario run" })?;
+        .ok_or(StoreError::NotFound {
+            entity: "scenario run",
+        })?;
         run_from(&row)
     }
 
@@ -437,12 +441,15 @@ impl Store {
         organisation_id: i64,
         run_id: i64,
     ) -> Result<Option<ScenarioResult>> {
-        let row = sqlx::query("SELECT result FROM scenario_runs WHERE id = $1 AND organisation_id = $2")
-            .bind(run_id)
-            .bind(organisation_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound { entity: "scenario run" })?;
+        let row =
+            sqlx::query("SELECT result FROM scenario_runs WHERE id = $1 AND organisation_id = $2")
+                .bind(run_id)
+                .bind(organisation_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound {
+                    entity: "scenario run",
+                })?;
         let text: Option<String> = get(&row, "result")?;
         text.map(|t| parse_stored("scenario result", &t, |s| serde_json::from_str(s)))
             .transpose()

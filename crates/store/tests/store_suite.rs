@@ -3222,7 +3222,9 @@ async fn scenarios_keep_versions_and_refuse_stale_edits(store: &Store) {
         .update_scenario(org.id(), "current-funding", 1, &stale, &actor())
         .await
     {
-        Err(StoreError::Conflict { current_version, .. }) => assert_eq!(current_version, 2),
+        Err(StoreError::Conflict {
+            current_version, ..
+        }) => assert_eq!(current_version, 2),
         other => panic!("expected a conflict, got {other:?}"),
     }
     let kept = store.scenario(org.id(), "current-funding").await.unwrap();
@@ -3232,7 +3234,11 @@ async fn scenarios_keep_versions_and_refuse_stale_edits(store: &Store) {
         .await
         .unwrap();
     assert_eq!(
-        history.iter().map(|h| h.action.as_str()).collect::<Vec<_>>().len(),
+        history
+            .iter()
+            .map(|h| h.action.as_str())
+            .collect::<Vec<_>>()
+            .len(),
         2,
         "one audit record per change: {history:?}"
     );
@@ -3246,32 +3252,67 @@ async fn scenario_runs_record_progress_cancel_and_results(store: &Store) {
         .create_scenario(org.id(), &scenario_input("Current funding"), &actor())
         .await
         .unwrap();
-    let run = store.start_scenario_run(&scenario, 10, &actor()).await.unwrap();
+    let run = store
+        .start_scenario_run(&scenario, 10, &actor())
+        .await
+        .unwrap();
     assert_eq!(run.status, RunStatus::Running);
     assert_eq!(store.scenario_run(org.id(), run.id).await.unwrap(), run);
     assert!(
-        matches!(store.scenario_run(other.id(), run.id).await, Err(StoreError::NotFound { .. })),
+        matches!(
+            store.scenario_run(other.id(), run.id).await,
+            Err(StoreError::NotFound { .. })
+        ),
         "another organisation cannot see the run"
     );
-    assert!(!store.record_run_progress(run.id, 3, 10, "Explaining DP-003").await.unwrap());
+    assert!(!store
+        .record_run_progress(run.id, 3, 10, "Explaining DP-003")
+        .await
+        .unwrap());
     let read = store.scenario_run(org.id(), run.id).await.unwrap();
-    assert_eq!((read.progress_done, read.progress_label.as_str()), (3, "Explaining DP-003"));
+    assert_eq!(
+        (read.progress_done, read.progress_label.as_str()),
+        (3, "Explaining DP-003")
+    );
     // A cancel asked for is seen by the worker at its next progress report.
-    assert!(store.request_run_cancel(other.id(), run.id, &actor()).await.is_err());
-    store.request_run_cancel(org.id(), run.id, &actor()).await.unwrap();
-    assert!(store.record_run_progress(run.id, 4, 10, "Explaining DP-004").await.unwrap());
+    assert!(store
+        .request_run_cancel(other.id(), run.id, &actor())
+        .await
+        .is_err());
     store
-        .finish_scenario_run(org.id(), run.id, RunStatus::Cancelled, "Cancelled", None, &actor())
+        .request_run_cancel(org.id(), run.id, &actor())
         .await
         .unwrap();
-    assert!(store.latest_scenario_result(org.id(), scenario.id).await.unwrap().is_none());
+    assert!(store
+        .record_run_progress(run.id, 4, 10, "Explaining DP-004")
+        .await
+        .unwrap());
+    store
+        .finish_scenario_run(
+            org.id(),
+            run.id,
+            RunStatus::Cancelled,
+            "Cancelled",
+            None,
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert!(store
+        .latest_scenario_result(org.id(), scenario.id)
+        .await
+        .unwrap()
+        .is_none());
     // A finished run cannot be finished again.
     assert!(store
         .finish_scenario_run(org.id(), run.id, RunStatus::Succeeded, "", None, &actor())
         .await
         .is_err());
 
-    let second = store.start_scenario_run(&scenario, 10, &actor()).await.unwrap();
+    let second = store
+        .start_scenario_run(&scenario, 10, &actor())
+        .await
+        .unwrap();
     let result = ScenarioResult {
         scenario_name: "Current funding".into(),
         scenario_version: 1,
@@ -3292,7 +3333,14 @@ async fn scenario_runs_record_progress_cancel_and_results(store: &Store) {
         marginal: Vec::new(),
     };
     store
-        .finish_scenario_run(org.id(), second.id, RunStatus::Succeeded, "", Some(&result), &actor())
+        .finish_scenario_run(
+            org.id(),
+            second.id,
+            RunStatus::Succeeded,
+            "",
+            Some(&result),
+            &actor(),
+        )
         .await
         .unwrap();
     let (latest_run, latest) = store
@@ -3303,15 +3351,31 @@ async fn scenario_runs_record_progress_cancel_and_results(store: &Store) {
     assert_eq!(latest_run.id, second.id);
     assert_eq!(latest, result, "the result reads back as it was saved");
     assert_eq!(
-        store.scenario_run_result(org.id(), second.id).await.unwrap(),
+        store
+            .scenario_run_result(org.id(), second.id)
+            .await
+            .unwrap(),
         Some(result)
     );
-    let runs = store.scenario_runs(org.id(), scenario.id, 10).await.unwrap();
-    assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![second.id, run.id]);
+    let runs = store
+        .scenario_runs(org.id(), scenario.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![second.id, run.id]
+    );
 
     // A run left running by a process that stopped is marked failed on the next start.
-    let abandoned = store.start_scenario_run(&scenario, 10, &actor()).await.unwrap();
-    assert_eq!(store.fail_abandoned_runs(3600).await.unwrap(), 0, "a fresh run is left alone");
+    let abandoned = store
+        .start_scenario_run(&scenario, 10, &actor())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.fail_abandoned_runs(3600).await.unwrap(),
+        0,
+        "a fresh run is left alone"
+    );
     assert_eq!(store.fail_abandoned_runs(-1).await.unwrap(), 1);
     let failed = store.scenario_run(org.id(), abandoned.id).await.unwrap();
     assert_eq!(failed.status, RunStatus::Failed);

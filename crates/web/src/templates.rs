@@ -77,7 +77,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "import_done.html",
         include_str!("../templates/import_done.html"),
     ),
-    ("scenarios.html", include_str!("../templates/scenarios.html")),
+    (
+        "scenarios.html",
+        include_str!("../templates/scenarios.html"),
+    ),
     ("scenario.html", include_str!("../templates/scenario.html")),
     (
         "scenario_form.html",

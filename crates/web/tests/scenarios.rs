@@ -190,7 +190,12 @@ async fn scenarios_are_validated_versioned_and_only_the_programme_office_runs_th
         )
         .await;
     let doc = bad.problem(422, Some("name"));
-    for field in ["first_year", "years", "capacity_adjustments[0].pool", "forced_out"] {
+    for field in [
+        "first_year",
+        "years",
+        "capacity_adjustments[0].pool",
+        "forced_out",
+    ] {
         assert!(
             common::fields(&doc).iter().any(|f| f == field),
             "{field}: {doc}"
@@ -210,16 +215,29 @@ async fn scenarios_are_validated_versioned_and_only_the_programme_office_runs_th
     let body = json!({"name": "Lean year", "first_year": "2026/27", "years": 1,
                       "forced_out": ["DP-002"]});
     let created = t
-        .json(Method::POST, "/api/v1/scenarios", &t.admin_token, None, &body)
+        .json(
+            Method::POST,
+            "/api/v1/scenarios",
+            &t.admin_token,
+            None,
+            &body,
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     assert_eq!(created.header("etag"), Some("\"v1\""));
     let again = t
-        .json(Method::POST, "/api/v1/scenarios", &t.admin_token, None, &body)
+        .json(
+            Method::POST,
+            "/api/v1/scenarios",
+            &t.admin_token,
+            None,
+            &body,
+        )
         .await;
     again.problem(422, Some("name"));
 
-    let changed = json!({"name": "Lean year", "first_year": "2026/27", "years": 2});
+    let changed = json!({"name": "Lean year", "first_year": "2026/27", "years": 2,
+                         "forced_out": ["DP-002"]});
     let ok = t
         .json(
             Method::PUT,
@@ -259,7 +277,13 @@ async fn scenarios_are_validated_versioned_and_only_the_programme_office_runs_th
         .await;
     r.problem(403, None);
     let r = t
-        .json(Method::POST, "/api/v1/scenarios", &t.viewer_token, None, &body)
+        .json(
+            Method::POST,
+            "/api/v1/scenarios",
+            &t.viewer_token,
+            None,
+            &body,
+        )
         .await;
     r.problem(403, None);
 
@@ -281,11 +305,14 @@ async fn scenarios_are_validated_versioned_and_only_the_programme_office_runs_th
         .unwrap()
         .iter()
         .find(|p| p["code"] == "DP-002")
-        .cloned();
-    if let Some(p) = outcome {
-        assert_eq!(p["included"], false);
-        assert_eq!(p["decision"], "forced out");
-    }
+        .cloned()
+        .expect("DP-002 is part of the choice");
+    assert_eq!(outcome["included"], false);
+    assert_eq!(outcome["decision"], "forced out");
+    assert!(outcome["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("Forced out by the scenario"));
     let mps = t
         .get(
             "/api/v1/scenarios/lean-year/model?format=mps",
@@ -295,7 +322,10 @@ async fn scenarios_are_validated_versioned_and_only_the_programme_office_runs_th
     assert_eq!(mps.status, StatusCode::OK);
     assert!(mps.text().contains("ROWS") && mps.text().contains("COLUMNS"));
     let lp = t
-        .get("/api/v1/scenarios/lean-year/model?format=lp", Some(&t.viewer_token))
+        .get(
+            "/api/v1/scenarios/lean-year/model?format=lp",
+            Some(&t.viewer_token),
+        )
         .await;
     assert!(lp.text().to_ascii_lowercase().contains("subject to"));
     t.get(
@@ -336,11 +366,12 @@ async fn the_scenario_pages_create_run_and_refuse_bad_input() {
     let html = refused.text();
     assert!(html.contains("govuk-error-summary"), "{html}");
     assert!(html.contains("href=\"#capital-2026-27\""), "{html}");
-    assert!(html.contains("'lots' is not an amount"), "{html}");
+    assert!(
+        html.contains("&#x27;lots&#x27; is not an amount in pounds"),
+        "{html}"
+    );
 
-    let no_csrf = t
-        .post_form(&s, "/scenarios", &[("name", "Sneaky")])
-        .await;
+    let no_csrf = t.post_form(&s, "/scenarios", &[("name", "Sneaky")]).await;
     assert_ne!(no_csrf.status, StatusCode::SEE_OTHER);
 
     let created = t
@@ -365,13 +396,19 @@ async fn the_scenario_pages_create_run_and_refuse_bad_input() {
         Some("/scenarios/two-developers-more?done=created")
     );
     let api = t
-        .get("/api/v1/scenarios/two-developers-more", Some(&t.admin_token))
+        .get(
+            "/api/v1/scenarios/two-developers-more",
+            Some(&t.admin_token),
+        )
         .await
         .json();
     assert_eq!(api["budget_adjustments"][0]["capital"], 25_000_000);
     assert_eq!(api["capacity_adjustments"][0]["amount"], 2.0);
 
-    let edit = t.page(&s, "/scenarios/two-developers-more/edit").await.text();
+    let edit = t
+        .page(&s, "/scenarios/two-developers-more/edit")
+        .await
+        .text();
     assert_eq!(hidden_input(&edit, "version").as_deref(), Some("1"));
 
     let started = t

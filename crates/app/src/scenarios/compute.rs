@@ -53,9 +53,7 @@ pub(super) fn check(prepared: &Prepared) -> Result<()> {
 
 fn options(prepared: &Prepared, cancel: &Arc<AtomicBool>) -> OptimiseOptions {
     OptimiseOptions {
-        time_limit: Duration::from_secs(u64::from(
-            prepared.scenario.definition.time_limit_seconds,
-        )),
+        time_limit: Duration::from_secs(u64::from(prepared.scenario.definition.time_limit_seconds)),
         cancel: Some(cancel.clone()),
     }
 }
@@ -81,7 +79,11 @@ pub(super) fn compute(
             result.conflicts = if diagnosis.shortfalls.is_empty() {
                 vec![message]
             } else {
-                diagnosis.shortfalls.iter().map(|s| s.message.clone()).collect()
+                diagnosis
+                    .shortfalls
+                    .iter()
+                    .map(|s| s.message.clone())
+                    .collect()
             };
             return Ok(result);
         }
@@ -104,7 +106,11 @@ pub(super) fn compute(
     }
     let frontier = {
         let mut on = |d: usize, _t: usize| -> bool {
-            report(done + d as i64, total, "Drawing the value-versus-budget frontier")
+            report(
+                done + d as i64,
+                total,
+                "Drawing the value-versus-budget frontier",
+            )
         };
         engine::frontier(problem, FRONTIER_POINTS, FRONTIER_MAX_SCALE, &opts, &mut on)
     };
@@ -114,14 +120,24 @@ pub(super) fn compute(
     }
     let marginal = {
         let mut on = |d: usize, _t: usize| -> bool {
-            report(done + d as i64, total, "Pricing one more unit of each limit")
+            report(
+                done + d as i64,
+                total,
+                "Pricing one more unit of each limit",
+            )
         };
         engine::marginal_values(problem, &base, MARGINAL_BUDGET_STEP_PENCE, &opts, &mut on)
     };
     if !report(total, total, "Finished") {
         return Err("Cancelled while pricing the limits.".into());
     }
-    Ok(assemble(prepared, &base, &explanations, &frontier, &marginal))
+    Ok(assemble(
+        prepared,
+        &base,
+        &explanations,
+        &frontier,
+        &marginal,
+    ))
 }
 
 fn empty_result(prepared: &Prepared) -> ScenarioResult {
@@ -184,8 +200,9 @@ fn assemble(
         if let Some(d) = &meta.decided {
             reasons.push(capitalise(d));
         }
-        if !meta.assessed && prepared.scenario.definition.objective
-            == portfolio_domain::scenario::Objective::PriorityScore
+        if !meta.assessed
+            && prepared.scenario.definition.objective
+                == portfolio_domain::scenario::Objective::PriorityScore
         {
             reasons.push("Not yet assessed against the scoring model, so it adds no value.".into());
         }
@@ -239,7 +256,11 @@ fn assemble(
             .then(a.code.cmp(&b.code))
     });
     for (y, year) in prepared.year_labels.iter().enumerate() {
-        let line = |money: Line| base.budgets.iter().find(|b| b.year == y && b.money == money);
+        let line = |money: Line| {
+            base.budgets
+                .iter()
+                .find(|b| b.year == y && b.money == money)
+        };
         let capital = line(Line::Capital);
         let revenue = line(Line::Revenue);
         result.spend.push(YearSpend {

@@ -152,7 +152,11 @@ pub(crate) fn build(
             budgets.push(BudgetLimit {
                 name: format!(
                     "{year} {}",
-                    if line == Line::Capital { "capital" } else { "revenue" }
+                    if line == Line::Capital {
+                        "capital"
+                    } else {
+                        "revenue"
+                    }
                 ),
                 year: y,
                 money: line,
@@ -161,11 +165,16 @@ pub(crate) fn build(
         }
     }
 
-    let plans: BTreeMap<&str, &ProjectPlan> =
-        planning.plans.iter().map(|p| (p.code.as_str(), p)).collect();
-    let by_code: BTreeMap<&str, &Project> =
-        projects.iter().map(|p| (p.code.as_str(), p)).collect();
-    for (field, codes) in [("forced_in", &def.forced_in), ("forced_out", &def.forced_out)] {
+    let plans: BTreeMap<&str, &ProjectPlan> = planning
+        .plans
+        .iter()
+        .map(|p| (p.code.as_str(), p))
+        .collect();
+    let by_code: BTreeMap<&str, &Project> = projects.iter().map(|p| (p.code.as_str(), p)).collect();
+    for (field, codes) in [
+        ("forced_in", &def.forced_in),
+        ("forced_out", &def.forced_out),
+    ] {
         for (i, code) in codes.iter().enumerate() {
             match by_code.get(code.as_str()) {
                 None => errors.push(
@@ -174,7 +183,10 @@ pub(crate) fn build(
                 ),
                 Some(p) if !considered(p.stage) => errors.push(
                     format!("{field}[{i}]"),
-                    format!("{code} is {} and is not part of the choice", p.stage.label().to_lowercase()),
+                    format!(
+                        "{code} is {} and is not part of the choice",
+                        p.stage.label().to_lowercase()
+                    ),
                 ),
                 Some(_) => {}
             }
@@ -190,7 +202,9 @@ pub(crate) fn build(
         let score = scores.get(&code).copied();
         let value = match def.objective {
             Objective::PriorityScore => score.unwrap_or(0.0).round(),
-            Objective::Benefits => plan.map_or(0.0, |p| (p.benefits.pence() as f64 / 100.0).round()),
+            Objective::Benefits => {
+                plan.map_or(0.0, |p| (p.benefits.pence() as f64 / 100.0).round())
+            }
         };
         let project_meta = CandidateProject {
             code: code.clone(),
@@ -224,7 +238,11 @@ pub(crate) fn build(
             .iter()
             .map(|pool| {
                 let mut row = Vec::new();
-                for d in plan.iter().flat_map(|p| p.demand.iter()).filter(|d| d.pool == pool.slug) {
+                for d in plan
+                    .iter()
+                    .flat_map(|p| p.demand.iter())
+                    .filter(|d| d.pool == pool.slug)
+                {
                     let k = d.offset as usize;
                     if row.len() <= k {
                         row.resize(k + 1, 0.0);
@@ -366,7 +384,11 @@ fn considered(stage: Stage) -> bool {
 /// A project's costs per financial year counted from its start: the plan's
 /// when it has them, else its own cost lines re-expressed from the year of
 /// its start date (or its first costed year).
-fn relative_costs(project: &Project, plan: Option<&ProjectPlan>, start_month: u32) -> Vec<YearCost> {
+fn relative_costs(
+    project: &Project,
+    plan: Option<&ProjectPlan>,
+    start_month: u32,
+) -> Vec<YearCost> {
     let mut out: Vec<YearCost> = Vec::new();
     let mut put = |k: usize, capital: i64, revenue: i64| {
         if out.len() <= k {
@@ -406,7 +428,9 @@ fn relative_costs(project: &Project, plan: Option<&ProjectPlan>, start_month: u3
 mod tests {
     use super::*;
     use chrono::{NaiveDate, Utc};
-    use portfolio_domain::capacity::{Budget, PoolDemand, QuarterSupply, RelativeCost, ResourcePool};
+    use portfolio_domain::capacity::{
+        Budget, PoolDemand, QuarterSupply, RelativeCost, ResourcePool,
+    };
     use portfolio_domain::project::NamedRef;
     use portfolio_domain::scenario::{ScenarioDraft, ScenarioInput};
     use portfolio_domain::{CostLine, Money, ProjectCode};
@@ -416,7 +440,10 @@ mod tests {
     }
 
     fn q(y: i32, n: u8) -> FinancialQuarter {
-        FinancialQuarter { year: fy(y), quarter: n }
+        FinancialQuarter {
+            year: fy(y),
+            quarter: n,
+        }
     }
 
     fn project(code: &str, stage: Stage, start: Option<(i32, u32, u32)>) -> Project {
@@ -426,7 +453,11 @@ mod tests {
             code: code.into(),
             title: format!("Project {code}"),
             summary: String::new(),
-            department: NamedRef { id: 1, slug: "corporate".into(), name: "Corporate".into() },
+            department: NamedRef {
+                id: 1,
+                slug: "corporate".into(),
+                name: "Corporate".into(),
+            },
             themes: Vec::new(),
             stage,
             phase: None,
@@ -455,7 +486,11 @@ mod tests {
             earliest_start: Some(q(2026, 2)),
             latest_start: Some(q(2027, 4)),
             duration_quarters: 3,
-            demand: vec![PoolDemand { pool: "developers".into(), offset: 1, amount: 2.0 }],
+            demand: vec![PoolDemand {
+                pool: "developers".into(),
+                offset: 1,
+                amount: 2.0,
+            }],
             costs: vec![RelativeCost {
                 offset: 0,
                 capital: Money::from_pence(50_000_00).unwrap(),
@@ -500,7 +535,12 @@ mod tests {
                 name: "Developers".into(),
                 unit: "FTE".into(),
                 description: String::new(),
-                supply: (1..=4).map(|n| QuarterSupply { quarter: q(2026, n), amount: 4.0 }).collect(),
+                supply: (1..=4)
+                    .map(|n| QuarterSupply {
+                        quarter: q(2026, n),
+                        amount: 4.0,
+                    })
+                    .collect(),
                 version: 1,
             }],
             budgets: vec![Budget {
@@ -552,7 +592,10 @@ mod tests {
         assert_eq!(keys, ["DP-001", "DP-003"]);
         let one = &problem.candidates[0];
         assert_eq!(one.value, 62.0, "scores count in whole points");
-        assert_eq!((one.earliest_start, one.latest_start, one.duration), (1, 7, 3));
+        assert_eq!(
+            (one.earliest_start, one.latest_start, one.duration),
+            (1, 7, 3)
+        );
         assert_eq!(one.demand, vec![vec![0.0, 2.0]]);
         assert_eq!(one.cost[0].capital_pence, 50_000_00);
         assert_eq!(one.decision, Decision::Free);
@@ -565,10 +608,21 @@ mod tests {
         // Supply plus the scenario's 1.5 more; no supply recorded for 2027/28.
         assert_eq!(problem.pools[0].supply[0], 5.5);
         assert_eq!(problem.pools[0].supply[4], 1.5);
-        let capital_2026 = problem.budgets.iter().find(|b| b.name == "2026/27 capital").unwrap();
+        let capital_2026 = problem
+            .budgets
+            .iter()
+            .find(|b| b.name == "2026/27 capital")
+            .unwrap();
         assert_eq!(capital_2026.limit_pence, Some(1_100_000_00));
-        let capital_2027 = problem.budgets.iter().find(|b| b.name == "2027/28 capital").unwrap();
-        assert_eq!(capital_2027.limit_pence, None, "no budget kept for the year: no limit");
+        let capital_2027 = problem
+            .budgets
+            .iter()
+            .find(|b| b.name == "2027/28 capital")
+            .unwrap();
+        assert_eq!(
+            capital_2027.limit_pence, None,
+            "no budget kept for the year: no limit"
+        );
         assert_eq!(p.scoring_model_version, Some(2));
     }
 
@@ -601,14 +655,34 @@ mod tests {
         let mut d = draft();
         d.forced_in = vec!["DP-004".into()];
         d.forced_out = vec!["DP-005".into()];
-        let p = build(&scenario(d), &projects, &planning(plans), &scores(&[]), None, 4).unwrap();
+        let p = build(
+            &scenario(d),
+            &projects,
+            &planning(plans),
+            &scores(&[]),
+            None,
+            4,
+        )
+        .unwrap();
         let decisions: Vec<Decision> = p.problem.candidates.iter().map(|c| c.decision).collect();
         assert_eq!(
             decisions,
-            [Decision::Free, Decision::Mandatory, Decision::Free, Decision::Mandatory, Decision::ForcedOut]
+            [
+                Decision::Free,
+                Decision::Mandatory,
+                Decision::Free,
+                Decision::Mandatory,
+                Decision::ForcedOut
+            ]
         );
-        assert_eq!(p.projects[1].decided.as_deref(), Some("statutory: must be in the programme"));
-        assert_eq!(p.projects[3].decided.as_deref(), Some("forced in by the scenario"));
+        assert_eq!(
+            p.projects[1].decided.as_deref(),
+            Some("statutory: must be in the programme")
+        );
+        assert_eq!(
+            p.projects[3].decided.as_deref(),
+            Some("forced in by the scenario")
+        );
         assert_eq!(p.problem.dependencies, vec![(0, 2)]);
         assert_eq!(p.problem.exclusive, vec![vec![3, 4]]);
     }
@@ -625,8 +699,15 @@ mod tests {
         let mut d = draft();
         d.forced_in = vec!["DP-099".into()];
         d.forced_out = vec!["DP-003".into()];
-        let errors = build(&scenario(d), &projects, &planning(plans), &scores(&[]), None, 4)
-            .unwrap_err();
+        let errors = build(
+            &scenario(d),
+            &projects,
+            &planning(plans),
+            &scores(&[]),
+            None,
+            4,
+        )
+        .unwrap_err();
         let text = format!("{errors:?}");
         assert!(text.contains("DP-099 is not a project"), "{text}");
         assert!(text.contains("DP-003 is closed"), "{text}");
@@ -648,6 +729,10 @@ mod tests {
         )
         .unwrap();
         assert!(p.problem.candidates.is_empty());
-        assert!(p.excluded[0].1.contains("2029/30 Q1"), "{}", p.excluded[0].1);
+        assert!(
+            p.excluded[0].1.contains("2029/30 Q1"),
+            "{}",
+            p.excluded[0].1
+        );
     }
 }

@@ -78,7 +78,11 @@ fn text(r: &ScenarioResult) -> String {
         r.scenario_name,
         chosen.len(),
         value(r.objective, r.value),
-        if r.proven_optimal { "proven optimal" } else { "not proven optimal" },
+        if r.proven_optimal {
+            "proven optimal"
+        } else {
+            "not proven optimal"
+        },
         if r.proven_optimal {
             String::new()
         } else {
@@ -123,8 +127,16 @@ fn text(r: &ScenarioResult) -> String {
             s.push_str(&format!(
                 "  {}: {}{}\n",
                 m.step,
-                if m.value_gain > 0.0 { value(r.objective, m.value_gain) } else { "nothing".into() },
-                if m.added.is_empty() { String::new() } else { format!(" (brings in {})", m.added.join(", ")) }
+                if m.value_gain > 0.0 {
+                    value(r.objective, m.value_gain)
+                } else {
+                    "nothing".into()
+                },
+                if m.added.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (brings in {})", m.added.join(", "))
+                }
             ));
         }
     }

@@ -94,7 +94,9 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
             if !args.from_spreadsheets {
                 // Run the demo's scenarios while the server starts, so their
                 // programmes are ready to read; their pages show the progress.
-                let caller = app.command_line_caller(demo::ORGANISATION_SLUG, "demo").await?;
+                let caller = app
+                    .command_line_caller(demo::ORGANISATION_SLUG, "demo")
+                    .await?;
                 for draft in demo::scenarios::scenarios() {
                     let slug = portfolio_domain::text::slugify(&draft.name);
                     app.start_scenario_run(&caller, &slug).await?;
@@ -206,7 +208,10 @@ async fn fail_abandoned_runs(app: &App) -> anyhow::Result<()> {
     };
     let failed = app.fail_abandoned_runs(grace).await?;
     if failed > 0 {
-        tracing::warn!(failed, "scenario runs left unfinished by an earlier process marked failed");
+        tracing::warn!(
+            failed,
+            "scenario runs left unfinished by an earlier process marked failed"
+        );
     }
     Ok(())
 }

@@ -8,7 +8,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portfolio_app::scenarios::{Comparison, ModelFormat};
-use portfolio_domain::scenario::{ProjectOutcome, Scenario, ScenarioDraft, ScenarioResult, ScenarioRun};
+use portfolio_domain::scenario::{
+    ProjectOutcome, Scenario, ScenarioDraft, ScenarioResult, ScenarioRun,
+};
 use portfolio_domain::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -84,7 +86,10 @@ async fn get_scenario(
     ApiCaller(caller): ApiCaller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(scenario_response(StatusCode::OK, state.app.scenario(&caller, &slug).await?))
+    Ok(scenario_response(
+        StatusCode::OK,
+        state.app.scenario(&caller, &slug).await?,
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/scenarios/{slug}", tag = "scenarios", request_body = ScenarioDraft,
@@ -283,10 +288,9 @@ async fn scenario_model(
             )))
         }
     };
-    let text = state.app.scenario_model_text(&caller, &slug, format).await?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text,
-    )
-        .into_response())
+    let text = state
+        .app
+        .scenario_model_text(&caller, &slug, format)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }

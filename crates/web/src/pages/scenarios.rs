@@ -144,7 +144,12 @@ fn frontier_chart(result: &ScenarioResult) -> Option<Value> {
         return None;
     }
     let (w, h, left, right, top, bottom) = (640.0, 320.0, 72.0, 16.0, 16.0, 48.0);
-    let max_x = points.iter().map(|p| p.budget_pence).max().unwrap_or(1).max(1) as f64;
+    let max_x = points
+        .iter()
+        .map(|p| p.budget_pence)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let max_y = points.iter().map(|p| p.value).fold(0.0, f64::max).max(1.0);
     let x = |v: f64| left + (w - left - right) * v / max_x;
     let y = |v: f64| top + (h - top - bottom) * (1.0 - v / max_y);
@@ -242,8 +247,18 @@ fn result_view(result: &ScenarioResult) -> Value {
             lost_in => p.value_lost_if_forced_in.map(|v| value_text(objective, v)),
         }
     };
-    let chosen: Vec<Value> = result.projects.iter().filter(|p| p.included).map(outcome).collect();
-    let left_out: Vec<Value> = result.projects.iter().filter(|p| !p.included).map(outcome).collect();
+    let chosen: Vec<Value> = result
+        .projects
+        .iter()
+        .filter(|p| p.included)
+        .map(outcome)
+        .collect();
+    let left_out: Vec<Value> = result
+        .projects
+        .iter()
+        .filter(|p| !p.included)
+        .map(outcome)
+        .collect();
     let spend: Vec<Value> = result
         .spend
         .iter()
@@ -361,7 +376,10 @@ impl Fields {
         one.insert("objective".into(), d.objective.clone());
         one.insert("first_year".into(), d.first_year.clone());
         one.insert("years".into(), d.years.to_string());
-        one.insert("time_limit_seconds".into(), d.time_limit_seconds.to_string());
+        one.insert(
+            "time_limit_seconds".into(),
+            d.time_limit_seconds.to_string(),
+        );
         one.insert("forced_in".into(), d.forced_in.join(", "));
         one.insert("forced_out".into(), d.forced_out.join(", "));
         for a in &d.budget_adjustments {
@@ -443,7 +461,10 @@ impl Fields {
                         });
                     }
                 }
-                _ => errors.push(field, format!("'{text}' is not a number of people, like 2 or 0.5")),
+                _ => errors.push(
+                    field,
+                    format!("'{text}' is not a number of people, like 2 or 0.5"),
+                ),
             }
         }
         let number = |field: &str, default: u32, errors: &mut ValidationErrors| -> u32 {
@@ -525,7 +546,11 @@ fn errors_view(
     let mut links = Vec::new();
     for e in &errors.0 {
         let id = if let Some(rest) = e.field.strip_prefix("budget_adjustments[") {
-            let i: usize = rest.split(']').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let i: usize = rest
+                .split(']')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
             let year = draft
                 .budget_adjustments
                 .get(i)
@@ -537,7 +562,11 @@ fn errors_view(
                 format!("capital-{year}")
             }
         } else if let Some(rest) = e.field.strip_prefix("capacity_adjustments[") {
-            let i: usize = rest.split(']').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let i: usize = rest
+                .split(']')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
             draft
                 .capacity_adjustments
                 .get(i)
@@ -687,9 +716,19 @@ pub async fn create(
         Err(AppError::Validation(parse_errors))
     };
     match outcome {
-        Ok(s) => Ok(Redirect::to(&format!("/scenarios/{}?done=created", s.definition.slug)).into_response()),
+        Ok(s) => Ok(
+            Redirect::to(&format!("/scenarios/{}?done=created", s.definition.slug)).into_response(),
+        ),
         Err(AppError::Validation(errors)) => {
-            render_form(&state, &session, &fields, None, Some((&errors, &draft)), StatusCode::UNPROCESSABLE_ENTITY).await
+            render_form(
+                &state,
+                &session,
+                &fields,
+                None,
+                Some((&errors, &draft)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -704,7 +743,15 @@ pub async fn edit_form(
     let scenario = state.app.scenario(session.caller(), &slug).await?;
     let pools = pool_slugs(&state, &session).await?;
     let fields = Fields::from_draft(&scenario.definition.to_draft(), &pools);
-    render_form(&state, &session, &fields, Some(&scenario), None, StatusCode::OK).await
+    render_form(
+        &state,
+        &session,
+        &fields,
+        Some(&scenario),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn update(
@@ -729,9 +776,19 @@ pub async fn update(
         Err(AppError::Validation(parse_errors))
     };
     match outcome {
-        Ok(s) => Ok(Redirect::to(&format!("/scenarios/{}?done=saved", s.definition.slug)).into_response()),
+        Ok(s) => Ok(
+            Redirect::to(&format!("/scenarios/{}?done=saved", s.definition.slug)).into_response(),
+        ),
         Err(AppError::Validation(errors)) => {
-            render_form(&state, &session, &fields, Some(&scenario), Some((&errors, &draft)), StatusCode::UNPROCESSABLE_ENTITY).await
+            render_form(
+                &state,
+                &session,
+                &fields,
+                Some(&scenario),
+                Some((&errors, &draft)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(AppError::Conflict { .. }) => {
             let current = state.app.scenario(session.caller(), &slug).await?;
@@ -742,7 +799,15 @@ pub async fn update(
                     current.version
                 ),
             );
-            render_form(&state, &session, &fields, Some(&current), Some((&errors, &draft)), StatusCode::CONFLICT).await
+            render_form(
+                &state,
+                &session,
+                &fields,
+                Some(&current),
+                Some((&errors, &draft)),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -825,7 +890,10 @@ pub async fn show_run(
 ) -> Result<Response, PageError> {
     let base = layout(&state, &session, "scenarios").await?;
     let run = state.app.scenario_run(session.caller(), id).await?;
-    let scenario = state.app.scenario(session.caller(), &run.scenario_slug).await?;
+    let scenario = state
+        .app
+        .scenario(session.caller(), &run.scenario_slug)
+        .await?;
     Ok(render(
         "scenario_run.html",
         context! {
@@ -930,7 +998,10 @@ async fn model_download(
     };
     Ok((
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{slug}.{ext}\""),
@@ -963,7 +1034,10 @@ pub(crate) async fn project_section(
     session: &PageSession,
     code: &str,
 ) -> Result<Vec<Value>, PageError> {
-    let rows = state.app.project_in_scenarios(session.caller(), code).await?;
+    let rows = state
+        .app
+        .project_in_scenarios(session.caller(), code)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(s, o)| {
