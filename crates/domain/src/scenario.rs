@@ -254,7 +254,7 @@ impl ScenarioDraft {
         for (i, a) in self.capacity_adjustments.iter().enumerate() {
             let field = format!("capacity_adjustments[{i}]");
             let pool = a.pool.trim().to_string();
-            if !pools.iter().any(|p| *p == pool) {
+            if !pools.contains(&pool) {
                 errors.push(
                     format!("{field}.pool"),
                     format!("'{pool}' is not a resource pool of this organisation"),

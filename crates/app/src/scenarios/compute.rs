@@ -192,7 +192,8 @@ fn assemble(
     result.value = base.value;
     result.bound = base.bound;
     result.seconds = base.seconds;
-    let label = |q: i64| prepared.problem.quarter_label(q);
+    let first = prepared.scenario.definition.first_year;
+    let label = |q: i64| quarter_name(first, q);
     for (i, outcome) in base.projects.iter().enumerate() {
         let meta = &prepared.projects[i];
         let explanation = explanations.iter().find(|e| e.project == i);
@@ -206,16 +207,21 @@ fn assemble(
         {
             reasons.push("Not yet assessed against the scoring model, so it adds no value.".into());
         }
-        if let Some(e) = explanation {
-            if !e.summary.is_empty() {
-                reasons.push(e.summary.clone());
+        match explanation {
+            Some(e) if outcome.chosen => {
+                if outcome.decision == Decision::Free && !e.summary.is_empty() {
+                    reasons.push(capitalise(&e.summary));
+                }
+                if let Some(c) = &e.cannot {
+                    reasons.push(capitalise(c));
+                }
             }
-            reasons.extend(e.reasons.iter().filter(|r| !r.is_empty()).cloned());
-            if let Some(c) = &e.cannot {
-                reasons.push(capitalise(c));
+            Some(e) => reasons.extend(left_out_reasons(e, &label)),
+            None => {
+                if let Some(w) = &outcome.why_not {
+                    reasons.push(capitalise(w));
+                }
             }
-        } else if let Some(w) = &outcome.why_not {
-            reasons.push(w.clone());
         }
         reasons.dedup();
         result.projects.push(ProjectOutcome {
@@ -302,6 +308,78 @@ fn assemble(
         })
         .collect();
     result
+}
+
+/// At most this many limits are named in one reason; the rest are counted.
+const LIMITS_NAMED: usize = 4;
+
+fn need_text(n: &engine::LimitNeed) -> String {
+    if matches!(n.limit, engine::LimitRef::Budget { .. }) {
+        format!(
+            "{} (needs {}, {} free)",
+            n.name,
+            engine::format_pence(n.need),
+            engine::format_pence(n.free.max(0.0))
+        )
+    } else {
+        format!(
+            "{} (needs {}, {} free)",
+            n.name,
+            engine::format_units(n.need),
+            engine::format_units(n.free.max(0.0))
+        )
+    }
+}
+
+fn named_limits(needs: &[engine::LimitNeed]) -> String {
+    let mut names: Vec<String> = needs.iter().take(LIMITS_NAMED).map(need_text).collect();
+    if needs.len() > LIMITS_NAMED {
+        names.push(format!("{} more", needs.len() - LIMITS_NAMED));
+    }
+    names.join(", ")
+}
+
+/// Why a project waits, in a few short sentences: the decisions and
+/// dependencies that rule it out, then the limits that block it.
+fn left_out_reasons(e: &engine::Explanation, label: &dyn Fn(i64) -> String) -> Vec<String> {
+    let mut out: Vec<String> = e
+        .reasons
+        .iter()
+        .filter(|r| {
+            !r.starts_with("no start has room") && !r.starts_with("every start in its window")
+        })
+        .map(|r| capitalise(r))
+        .collect();
+    if !e.blocking.is_empty() {
+        out.push(format!(
+            "Every start in its window needs more than is free of: {}.",
+            named_limits(&e.blocking)
+        ));
+    } else if let Some(closest) = e
+        .starts
+        .iter()
+        .filter(|b| !b.limits.is_empty())
+        .min_by_key(|b| b.limits.len())
+    {
+        out.push(format!(
+            "No start in its window has room. The closest, starting in {}, needs: {}.",
+            label(closest.start as i64),
+            named_limits(&closest.limits)
+        ));
+    }
+    if let Some(c) = &e.cannot {
+        out.push(capitalise(c));
+    }
+    out
+}
+
+/// "2027/28 Q2" for quarter `q` of the horizon starting in `first`, also
+/// before the horizon (a project in delivery that started earlier).
+fn quarter_name(first: portfolio_domain::FinancialYear, q: i64) -> String {
+    let year = first.start_year() as i64 + q.div_euclid(4);
+    portfolio_domain::FinancialYear::new(year as i32)
+        .map(|y| format!("{y} Q{}", q.rem_euclid(4) + 1))
+        .unwrap_or_else(|_| format!("quarter {}", q + 1))
 }
 
 fn capitalise(s: &str) -> String {

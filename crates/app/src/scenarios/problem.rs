@@ -467,8 +467,8 @@ mod tests {
             end_date: None,
             costs: vec![CostLine {
                 year: fy(2026),
-                capital_pence: Money::from_pence(100_000_00).unwrap(),
-                revenue_pence: Money::from_pence(20_000_00).unwrap(),
+                capital_pence: Money::from_pence(10_000_000).unwrap(),
+                revenue_pence: Money::from_pence(2_000_000).unwrap(),
             }],
             confidence: None,
             tags: Vec::new(),
@@ -493,10 +493,10 @@ mod tests {
             }],
             costs: vec![RelativeCost {
                 offset: 0,
-                capital: Money::from_pence(50_000_00).unwrap(),
+                capital: Money::from_pence(5_000_000).unwrap(),
                 revenue: Money::ZERO,
             }],
-            benefits: Money::from_pence(12_345_67).unwrap(),
+            benefits: Money::from_pence(1_234_567).unwrap(),
             mandatory: false,
             depends_on: Vec::new(),
             exclusive_group: None,
@@ -545,8 +545,8 @@ mod tests {
             }],
             budgets: vec![Budget {
                 year: fy(2026),
-                capital: Money::from_pence(1_000_000_00).unwrap(),
-                revenue: Money::from_pence(200_000_00).unwrap(),
+                capital: Money::from_pence(100_000_000).unwrap(),
+                revenue: Money::from_pence(20_000_000).unwrap(),
                 version: 1,
             }],
             plans,
@@ -597,14 +597,14 @@ mod tests {
             (1, 7, 3)
         );
         assert_eq!(one.demand, vec![vec![0.0, 2.0]]);
-        assert_eq!(one.cost[0].capital_pence, 50_000_00);
+        assert_eq!(one.cost[0].capital_pence, 5_000_000);
         assert_eq!(one.decision, Decision::Free);
         // In delivery since 2025/26 Q3: fixed two quarters before the horizon,
         // with costs from its own cost lines (its start year is 2025/26).
         let three = &problem.candidates[1];
         assert_eq!(three.decision, Decision::Fixed(-2));
         assert_eq!(three.cost.len(), 2);
-        assert_eq!(three.cost[1].capital_pence, 100_000_00);
+        assert_eq!(three.cost[1].capital_pence, 10_000_000);
         // Supply plus the scenario's 1.5 more; no supply recorded for 2027/28.
         assert_eq!(problem.pools[0].supply[0], 5.5);
         assert_eq!(problem.pools[0].supply[4], 1.5);
@@ -613,7 +613,7 @@ mod tests {
             .iter()
             .find(|b| b.name == "2026/27 capital")
             .unwrap();
-        assert_eq!(capital_2026.limit_pence, Some(1_100_000_00));
+        assert_eq!(capital_2026.limit_pence, Some(110_000_000));
         let capital_2027 = problem
             .budgets
             .iter()

@@ -182,7 +182,7 @@ pub(crate) async fn page(
     let project = state.app.project(session.caller(), code).await?;
     let lineage = state.app.lineage(session.caller(), &project).await?;
     let project_scenarios =
-        super::scenarios::project_section(&state, &session, project.code.as_str()).await?;
+        super::scenarios::project_section(state, session, project.code.as_str()).await?;
     let history: Vec<Value> = state
         .app
         .project_history(session.caller(), &project)

@@ -64,7 +64,7 @@ fn thousands(v: i64) -> String {
     let s = v.abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -177,8 +177,17 @@ fn frontier_chart(result: &ScenarioResult) -> Option<Value> {
         .collect();
     let current = points.iter().find(|p| (p.scale - 1.0).abs() < 1e-9);
     let best = points.last();
+    let first_words = if points[0].scale <= 0.0 {
+        "With no money".to_string()
+    } else {
+        format!(
+            "With {} ({:.0}% of the budgets; with less, the statutory projects and those in delivery do not fit)",
+            pounds(points[0].budget_pence),
+            points[0].scale * 100.0
+        )
+    };
     let description = format!(
-        "With no money, the programme is worth {}. {}With {} (twice the budgets), it is worth {}.",
+        "{first_words}, the programme is worth {}. {}With {} (twice the budgets), it is worth {}.",
         value_text(result.objective, points[0].value),
         current.map_or(String::new(), |c| format!(
             "At the scenario's budgets, {}, it is worth {}. ",
