@@ -106,6 +106,17 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/projects/{code}/plan", "get"),
         ("/api/v1/projects/{code}/plan", "put"),
         ("/api/v1/capacity/heat-map", "get"),
+        ("/api/v1/scenarios", "get"),
+        ("/api/v1/scenarios", "post"),
+        ("/api/v1/scenarios/{slug}", "get"),
+        ("/api/v1/scenarios/{slug}", "put"),
+        ("/api/v1/scenarios/{slug}/runs", "post"),
+        ("/api/v1/scenarios/{slug}/result", "get"),
+        ("/api/v1/scenarios/{slug}/model", "get"),
+        ("/api/v1/scenario-runs/{id}", "get"),
+        ("/api/v1/scenario-runs/{id}/cancel", "post"),
+        ("/api/v1/scenarios-comparison", "get"),
+        ("/api/v1/projects/{code}/explanations", "get"),
     ];
     for (path, method) in expected {
         assert!(
