@@ -425,7 +425,7 @@ async fn the_scenario_pages_create_run_and_refuse_bad_input() {
     finished_run(&t, id).await;
     let run_page = t.page(&s, &location).await.text();
     assert!(run_page.contains("Run finished"), "{run_page}");
-    assert!(!run_page.contains("http-equiv=\"refresh\""));
+    assert!(!run_page.contains("Check the progress again"));
     let page = t.page(&s, "/scenarios/two-developers-more").await.text();
     assert!(page.contains("Chosen projects"));
 
