@@ -135,23 +135,26 @@ fn environment() -> &'static Environment<'static> {
                 .map(|m| m.to_string())
                 .unwrap_or_default()
         });
-        env.add_filter("thousands", |v: i64| {
-            let s = v.abs().to_string();
-            let mut out = String::new();
-            for (i, c) in s.chars().enumerate() {
-                if i > 0 && (s.len() - i).is_multiple_of(3) {
-                    out.push(',');
-                }
-                out.push(c);
-            }
-            if v < 0 {
-                format!("-{out}")
-            } else {
-                out
-            }
-        });
+        env.add_filter("thousands", thousands);
         env
     })
+}
+
+/// "12,345": a whole number with commas between thousands.
+pub(crate) fn thousands(v: i64) -> String {
+    let s = v.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
 }
 
 /// Renders a template with status 200.

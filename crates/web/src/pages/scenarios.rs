@@ -24,7 +24,7 @@ use portfolio_domain::{FinancialYear, Money, Permission, ValidationErrors};
 use super::{layout, ErrorLink};
 use crate::error::PageError;
 use crate::session::PageSession;
-use crate::templates::{render, render_status};
+use crate::templates::{render, render_status, thousands};
 use crate::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -57,22 +57,6 @@ fn value_text(objective: Objective, v: f64) -> String {
     match objective {
         Objective::PriorityScore => format!("{} points", thousands(v.round() as i64)),
         Objective::Benefits => pounds((v.round() as i64).saturating_mul(100)),
-    }
-}
-
-fn thousands(v: i64) -> String {
-    let s = v.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 {
-        format!("-{out}")
-    } else {
-        out
     }
 }
 
