@@ -127,7 +127,7 @@ fn frontier_chart(result: &ScenarioResult) -> Option<Value> {
     if points.len() < 2 {
         return None;
     }
-    let (w, h, left, right, top, bottom) = (640.0, 320.0, 72.0, 16.0, 16.0, 48.0);
+    let (w, h, left, right, top, bottom) = (640.0, 320.0, 72.0, 40.0, 16.0, 48.0);
     let max_x = points
         .iter()
         .map(|p| p.budget_pence)
