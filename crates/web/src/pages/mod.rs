@@ -90,6 +90,30 @@ pub(crate) async fn layout(
     })
 }
 
+/// A form's posted fields by name (the last of a repeated name wins).
+pub(crate) struct PostedFields(std::collections::HashMap<String, String>);
+
+impl PostedFields {
+    pub(crate) fn new(pairs: Vec<(String, String)>) -> PostedFields {
+        PostedFields(pairs.into_iter().collect())
+    }
+
+    /// The field's value, or "" when it was not posted.
+    pub(crate) fn get(&self, key: &str) -> &str {
+        self.0.get(key).map(String::as_str).unwrap_or("")
+    }
+
+    /// The version the form was read at, which an update names.
+    pub(crate) fn version(&self) -> Result<i64, AppError> {
+        self.get("version").trim().parse().map_err(|_| {
+            AppError::Validation(portfolio_domain::ValidationErrors::single(
+                "version",
+                "is missing from the form; open the page again",
+            ))
+        })
+    }
+}
+
 /// A line of a GOV.UK error summary: the message and the id of the field it links to.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ErrorLink {

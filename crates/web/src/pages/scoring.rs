@@ -41,27 +41,7 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
-/// Posted fields by name.
-struct Fields(HashMap<String, String>);
-
-impl Fields {
-    fn new(pairs: Vec<(String, String)>) -> Fields {
-        Fields(pairs.into_iter().collect())
-    }
-
-    fn get(&self, key: &str) -> &str {
-        self.0.get(key).map(String::as_str).unwrap_or("")
-    }
-
-    fn version(&self) -> Result<i64, AppError> {
-        self.get("version").trim().parse().map_err(|_| {
-            AppError::Validation(ValidationErrors::single(
-                "version",
-                "is missing from the form; open the page again",
-            ))
-        })
-    }
-}
+use super::PostedFields as Fields;
 
 /// The form field a domain error belongs to: `criteria[2].descriptors[4]` is `c2_d4`.
 fn form_id(field: &str) -> String {
