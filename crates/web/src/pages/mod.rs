@@ -105,7 +105,12 @@ impl PostedFields {
 
     /// The version the form was read at, which an update names.
     pub(crate) fn version(&self) -> Result<i64, AppError> {
-        self.get("version").trim().parse().map_err(|_| {
+        Self::parse_version(self.get("version"))
+    }
+
+    /// A posted version, or an error naming the field.
+    pub(crate) fn parse_version(text: &str) -> Result<i64, AppError> {
+        text.trim().parse().map_err(|_| {
             AppError::Validation(portfolio_domain::ValidationErrors::single(
                 "version",
                 "is missing from the form; open the page again",

@@ -577,7 +577,11 @@ fn errors_view(
         let message = if e.message.starts_with(char::is_uppercase) || e.message.starts_with('\'') {
             e.message.clone()
         } else {
-            format!("{} {}", label(&id), e.message)
+            format!(
+                "{} {}",
+                label(if e.field == "version" { "version" } else { &id }),
+                e.message
+            )
         };
         fields.entry(id.clone()).or_insert(message.clone());
         links.push(ErrorLink {
@@ -759,14 +763,15 @@ pub async fn update(
     let scenario = state.app.scenario(session.caller(), &slug).await?;
     let pools = pool_slugs(&state, &session).await?;
     let (draft, parse_errors) = fields.draft(&pools);
-    let version: i64 = fields.get("version").trim().parse().unwrap_or(0);
-    let outcome = if parse_errors.is_empty() {
-        state
-            .app
-            .update_scenario(session.caller(), &slug, version, &draft)
-            .await
-    } else {
-        Err(AppError::Validation(parse_errors))
+    let outcome = match super::PostedFields::parse_version(fields.get("version")) {
+        _ if !parse_errors.is_empty() => Err(AppError::Validation(parse_errors)),
+        Err(e) => Err(e),
+        Ok(version) => {
+            state
+                .app
+                .update_scenario(session.caller(), &slug, version, &draft)
+                .await
+        }
     };
     match outcome {
         Ok(s) => Ok(
