@@ -15,10 +15,14 @@
 //!    integer-valued) is fixed. Every solution better than the incumbent
 //!    satisfies the fixings, so the reduced problem's optimum, or else the
 //!    incumbent, is optimal for the whole model: the proof stays valid;
-//! 5. **MILP** (HiGHS branch and cut, one thread, seed 0, gap 0; an absolute
-//!    gap just under one unit when the objective is integer-valued, since no
-//!    better whole number fits in it) on the reduced problem, started from
-//!    the incumbent.
+//! 5. **branch and bound** on the reduced problem, started from the
+//!    incumbent: for pure 0/1 models with few rows (a tableau of at most
+//!    [`bnb::TABLEAU_LIMIT`] numbers, such as OR-Library's knapsacks) the
+//!    engine's own search in [`bnb`], whose nodes cost a few dense dual
+//!    simplex pivots; for the rest, or if that search meets a numerical
+//!    difficulty, HiGHS's branch and cut (one thread, seed 0, gap 0; an
+//!    absolute gap just under one unit when the objective is integer-valued,
+//!    since no better whole number fits in it).
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -26,6 +30,8 @@ use std::time::{Duration, Instant};
 use highs::{HighsModelStatus, HighsSolutionStatus, RowProblem, Sense as HSense};
 
 use crate::model::{Model, Sense, Solution, SolveError, SolveOptions, SolveStatus};
+
+mod bnb;
 
 /// Feasibility tolerance for rows and bounds, relative to the row's size.
 const FEAS_TOL: f64 = 1e-6;
@@ -274,7 +280,8 @@ impl Run<'_> {
 
         // Primal heuristic.
         if model.columns.iter().all(is_binary) && !self.out_of_time() {
-            if let Some(h) = heuristic::run(self, &lp_values, &lp.row_duals) {
+            let start = incumbent.as_ref().map(|(v, _)| &v[..]);
+            if let Some(h) = heuristic::run(self, &lp_values, &lp.row_duals, start) {
                 let obj = self.objective_of(&h);
                 if incumbent
                     .as_ref()
@@ -327,6 +334,32 @@ impl Run<'_> {
             }
         }
 
+        let n_fixed = fixed.iter().filter(|f| f.is_some()).count();
+
+        // Small pure 0/1 models: the engine's own branch and bound.
+        if bnb::applies(self) {
+            if let Some(out) = bnb::search(self, &fixed, incumbent.as_ref().map(|i| i.1)) {
+                let best = out.best.or(incumbent);
+                let mut sol = if out.complete {
+                    let status = if best.is_some() {
+                        SolveStatus::Optimal
+                    } else {
+                        SolveStatus::Infeasible
+                    };
+                    self.finish(best, None, out.nodes, status)
+                } else {
+                    let bound = if self.sign > 0.0 {
+                        out.bound.min(lp_bound)
+                    } else {
+                        out.bound.max(lp_bound)
+                    };
+                    self.finish(best, Some(bound), out.nodes, SolveStatus::Feasible)
+                };
+                sol.fixed_by_reduced_cost = n_fixed;
+                return Ok(sol);
+            }
+        }
+
         // Branch and cut on the reduced problem, from the incumbent when it
         // satisfies the fixings.
         let start = incumbent.as_ref().and_then(|(v, _)| {
@@ -337,7 +370,6 @@ impl Run<'_> {
             consistent.then_some(&v[..])
         });
         let milp = self.run_highs(true, &fixed, start)?;
-        let n_fixed = fixed.iter().filter(|f| f.is_some()).count();
         let mut sol = self.conclude(milp, incumbent, Some(lp_bound));
         sol.fixed_by_reduced_cost = n_fixed;
         Ok(sol)
@@ -678,9 +710,15 @@ mod heuristic {
         }
     }
 
-    /// A good feasible 0/1 solution, or `None` when the model does not suit
-    /// the heuristic (all-zero infeasible).
-    pub(super) fn run(run: &Run<'_>, lp_values: &[f64], row_duals: &[f64]) -> Option<Vec<f64>> {
+    /// A good feasible 0/1 solution: from choosing nothing when that is
+    /// feasible, otherwise from `start` (a feasible solution); `None` when
+    /// there is neither.
+    pub(super) fn run(
+        run: &Run<'_>,
+        lp_values: &[f64],
+        row_duals: &[f64],
+        start: Option<&[f64]>,
+    ) -> Option<Vec<f64>> {
         let model = run.model;
         let n = model.columns.len();
         let m = model.rows.len();
@@ -694,9 +732,12 @@ mod heuristic {
                 FEAS_TOL * scale
             })
             .collect();
-        if (0..m).any(|i| lower[i] > tol[i] || upper[i] < -tol[i]) {
-            return None;
-        }
+        let zero_feasible = (0..m).all(|i| lower[i] <= tol[i] && upper[i] >= -tol[i]);
+        let base: Vec<bool> = if zero_feasible {
+            vec![false; n]
+        } else {
+            start?.iter().map(|&v| v > 0.5).collect()
+        };
         let mut cols: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
         for (i, r) in model.rows.iter().enumerate() {
             for &(j, a) in &r.terms {
@@ -751,17 +792,25 @@ mod heuristic {
         let dual_order = sorted(&|j| (by_dual[j], 0.0));
         let room_order = sorted(&|j| (by_room[j], 0.0));
 
-        let new_state = || State {
-            cols: &cols,
-            lower: &lower,
-            upper: &upper,
-            tol: &tol,
-            profit: &profit,
-            x: vec![false; n],
-            act: vec![0.0; m],
-            value: 0.0,
-            delta: vec![0.0; m],
-            touched: Vec::new(),
+        let new_state = || {
+            let mut s = State {
+                cols: &cols,
+                lower: &lower,
+                upper: &upper,
+                tol: &tol,
+                profit: &profit,
+                x: vec![false; n],
+                act: vec![0.0; m],
+                value: 0.0,
+                delta: vec![0.0; m],
+                touched: Vec::new(),
+            };
+            for (j, &chosen) in base.iter().enumerate() {
+                if chosen {
+                    s.flip(j);
+                }
+            }
+            s
         };
         // Work budget for swap checks, so large models stay quick.
         let mut budget: u64 = 2_000_000;
@@ -780,7 +829,7 @@ mod heuristic {
         let mut rng = Rng(0);
         let mut s = new_state();
         for (j, &chosen) in best_x.iter().enumerate() {
-            if chosen {
+            if chosen != s.x[j] {
                 s.flip(j);
             }
         }

@@ -320,3 +320,97 @@ fn the_same_model_gives_the_same_answer() {
     assert_eq!(a.nodes, b.nodes);
     assert_eq!(a.fixed_by_reduced_cost, b.fixed_by_reduced_cost);
 }
+
+/// Small random 0/1 models of every row shape (≤, ≥, =, ranges, negative
+/// coefficients), maximised and minimised, with whole and decimal costs:
+/// the engine's optimum, or its "infeasible", agrees with enumerating every
+/// 0/1 vector.
+#[test]
+fn small_models_agree_with_enumeration() {
+    let mut state: u64 = 2026;
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let (mut infeasible, mut optimal) = (0, 0);
+    for case in 0..300 {
+        let n = 3 + next(10) as usize;
+        let m = 1 + next(4) as usize;
+        let sense = if next(3) == 0 {
+            Sense::Minimise
+        } else {
+            Sense::Maximise
+        };
+        let decimal = next(4) == 0;
+        let mut model = Model::new(sense);
+        for j in 0..n {
+            let whole = next(14) as f64 - 3.0;
+            let cost = if decimal {
+                whole + next(10) as f64 / 10.0
+            } else {
+                whole
+            };
+            model.add_binary(format!("x{j}"), cost);
+        }
+        for i in 0..m {
+            let mut terms: Vec<(usize, f64)> = Vec::new();
+            for j in 0..n {
+                if next(4) != 0 {
+                    terms.push((j, next(15) as f64 - 5.0));
+                }
+            }
+            let total: f64 = terms.iter().map(|t| t.1.abs()).sum();
+            let level = (total * (next(60) as f64 + 10.0) / 100.0).floor();
+            let (lower, upper) = match next(5) {
+                0 => (level, f64::INFINITY),
+                1 => (level, level),
+                2 => (level - 3.0, level + 2.0),
+                _ => (f64::NEG_INFINITY, level),
+            };
+            model.add_row(format!("r{i}"), lower, upper, terms);
+        }
+        // Every 0/1 vector.
+        let mut best: Option<f64> = None;
+        for bits in 0u32..(1 << n) {
+            let x: Vec<f64> = (0..n).map(|j| f64::from((bits >> j) & 1)).collect();
+            let fits = model.rows.iter().all(|r| {
+                let act: f64 = r.terms.iter().map(|&(j, a)| a * x[j]).sum();
+                act >= r.lower - 1e-9 && act <= r.upper + 1e-9
+            });
+            if fits {
+                let obj: f64 = model.columns.iter().zip(&x).map(|(c, v)| c.cost * v).sum();
+                let better = match (best, sense) {
+                    (None, _) => true,
+                    (Some(b), Sense::Maximise) => obj > b + 1e-9,
+                    (Some(b), Sense::Minimise) => obj < b - 1e-9,
+                };
+                if better {
+                    best = Some(obj);
+                }
+            }
+        }
+        let s = solve(&model, &options()).unwrap();
+        match best {
+            None => {
+                assert_eq!(s.status, SolveStatus::Infeasible, "case {case}: {model:?}");
+                infeasible += 1;
+            }
+            Some(b) => {
+                assert_eq!(s.status, SolveStatus::Optimal, "case {case}: {model:?}");
+                assert!(
+                    (s.objective - b).abs() < 1e-6,
+                    "case {case}: engine {} but enumeration {b}: {model:?}",
+                    s.objective
+                );
+                optimal += 1;
+            }
+        }
+    }
+    // Both outcomes were exercised.
+    assert!(
+        infeasible > 20 && optimal > 100,
+        "{infeasible} infeasible, {optimal} optimal"
+    );
+}
