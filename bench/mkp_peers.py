@@ -191,10 +191,11 @@ def main():
     lines.append("### Machine and run")
     lines.append("")
     lines.append(f"- Machine: {args.machine}.")
-    lines.append(f"- Portfolio: {args.binary}. The engine: HiGHS 1.16 (through the `highs` crate, "
-                 "one thread, seed 0, relative gap 0 and an absolute gap just under one unit for "
-                 "integer objectives), after the LP relaxation, an LP-guided greedy with local "
-                 "search (swaps, drop-and-refill) and reduced-cost fixing.")
+    lines.append(f"- Portfolio: {args.binary}. The engine: the LP relaxation (HiGHS), an "
+                 "LP-guided greedy with local search (swaps, drop-and-refill) and reduced-cost "
+                 "fixing, then, these being small pure 0/1 models, its own depth-first branch and "
+                 "bound (dense bounded dual simplex per node, reduced-cost fixing in every node, "
+                 "reliability branching; one thread, deterministic, proof to the unit).")
     lines.append(f"- Raw HiGHS: highspy {highspy.Highs().version() if hasattr(highspy.Highs(), 'version') else '1.16'}"
                  " from PyPI, default options except `mip_rel_gap = 0` (so its own thread count).")
     lines.append(f"- PuLP {pulp.__version__} with its bundled CBC, `gapRel = 0`, `gapAbs = 0`.")

@@ -343,9 +343,10 @@ pub enum Command {
         long_about = "Read an OR-Library 0-1 multidimensional knapsack file (mknap1.txt or \
                       mknapcb1.txt to mknapcb9.txt: the number of problems, then for each \
                       `n m optimum`, the profits, the m rows of weights and the capacities) and \
-                      solve every problem with the same engine as the scenarios: HiGHS, \
-                      started from a greedy and local-search solution, with reduced-cost \
-                      fixing, one thread and no gap.\n\n\
+                      solve every problem with the same engine as the scenarios: a greedy \
+                      and local-search start, reduced-cost fixing, then the engine's own \
+                      branch and bound (small pure 0/1 models, as these are) or HiGHS, \
+                      one thread and no gap.\n\n\
                       Prints, per problem, the value found, whether it is proven optimal, the \
                       gap to the best bound, the branch-and-bound nodes and the time, and the \
                       optimum the file states when it gives one (mknapcb files give none). \

@@ -4,7 +4,8 @@
 //! time limit) and knows nothing of the database or the web. It owns:
 //! - [`model`]: a small mixed-integer linear programme (rows, columns,
 //!   bounds, integrality) and [`model::solve`], the one engine every caller
-//!   uses: HiGHS, started from a heuristic solution, with reduced-cost fixing,
+//!   uses: a heuristic start and reduced-cost fixing, then its own branch and
+//!   bound for small pure 0/1 models and HiGHS for the rest, with
 //!   deterministic settings and a time limit;
 //! - [`export`]: the model as free MPS or CPLEX LP text, to check in another solver;
 //! - [`mkp`]: OR-Library's multidimensional-knapsack files, solved by the same engine;

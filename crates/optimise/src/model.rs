@@ -170,7 +170,7 @@ pub struct Solution {
     /// Activity of each row at `values` (empty when there is no solution).
     pub row_activity: Vec<f64>,
     pub seconds: f64,
-    /// Branch-and-bound nodes HiGHS explored.
+    /// Branch-and-bound nodes explored (by the engine's own search or by HiGHS).
     pub nodes: i64,
     /// Whether the run was stopped by a cancel.
     pub cancelled: bool,
