@@ -97,6 +97,14 @@ struct Lp {
     cost: Vec<f64>,
     lower: Vec<f64>,
     upper: Vec<f64>,
+    /// Everything that changes with the basis.
+    s: State,
+}
+
+/// The basis and what follows from it; cloned to try strong-branching
+/// children and restored after.
+#[derive(Clone)]
+struct State {
     /// Tableau `B⁻¹ [A, -I]`, row-major m × (n + m).
     t: Vec<f64>,
     /// Reduced costs, one per variable (0 on basic ones).
@@ -154,15 +162,17 @@ impl Lp {
             cost,
             lower,
             upper,
-            t: vec![0.0; m * (n + m)],
-            d: vec![0.0; n + m],
-            x: vec![0.0; n + m],
-            basis: (n..n + m).collect(),
-            row_of: vec![usize::MAX; n + m],
-            pivots_since_refactor: 0,
+            s: State {
+                t: vec![0.0; m * (n + m)],
+                d: vec![0.0; n + m],
+                x: vec![0.0; n + m],
+                basis: (n..n + m).collect(),
+                row_of: vec![usize::MAX; n + m],
+                pivots_since_refactor: 0,
+            },
         };
         for i in 0..m {
-            lp.row_of[n + i] = i;
+            lp.s.row_of[n + i] = i;
         }
         lp.refactor();
         lp
@@ -187,7 +197,7 @@ impl Lp {
             }
         };
         let mut b = vec![0.0; m * m];
-        for (p, &k) in self.basis.iter().enumerate() {
+        for (p, &k) in self.s.basis.iter().enumerate() {
             for i in 0..m {
                 b[i * m + p] = column(k, i);
             }
@@ -245,23 +255,23 @@ impl Lp {
             }
         }
         // Row p of T now belongs to basic variable basis[p].
-        self.t = t;
-        self.row_of.iter_mut().for_each(|r| *r = usize::MAX);
-        for (p, &k) in self.basis.iter().enumerate() {
-            self.row_of[k] = p;
+        self.s.t = t;
+        self.s.row_of.iter_mut().for_each(|r| *r = usize::MAX);
+        for (p, &k) in self.s.basis.iter().enumerate() {
+            self.s.row_of[k] = p;
         }
         for k in 0..w {
             let mut dk = self.cost[k];
-            if self.row_of[k] == usize::MAX {
-                for (p, &b) in self.basis.iter().enumerate() {
-                    dk -= self.cost[b] * self.t[p * w + k];
+            if self.s.row_of[k] == usize::MAX {
+                for (p, &b) in self.s.basis.iter().enumerate() {
+                    dk -= self.cost[b] * self.s.t[p * w + k];
                 }
             } else {
                 dk = 0.0;
             }
-            self.d[k] = dk;
+            self.s.d[k] = dk;
         }
-        self.pivots_since_refactor = 0;
+        self.s.pivots_since_refactor = 0;
         true
     }
 
@@ -270,19 +280,19 @@ impl Lp {
     fn place_nonbasic(&mut self) {
         let w = self.width();
         for k in 0..w {
-            if self.row_of[k] != usize::MAX {
+            if self.s.row_of[k] != usize::MAX {
                 continue;
             }
             let (lo, up) = (self.lower[k], self.upper[k]);
-            self.x[k] = if lo == up {
+            self.s.x[k] = if lo == up {
                 lo
-            } else if self.d[k] > DUAL_TOL {
+            } else if self.s.d[k] > DUAL_TOL {
                 up
-            } else if self.d[k] < -DUAL_TOL {
+            } else if self.s.d[k] < -DUAL_TOL {
                 lo
             } else if lo.is_finite() {
                 // Zero reduced cost: either bound keeps dual feasibility.
-                if self.x[k] >= up && up.is_finite() {
+                if self.s.x[k] >= up && up.is_finite() {
                     up
                 } else {
                     lo
@@ -297,21 +307,21 @@ impl Lp {
     fn recompute_basic(&mut self) {
         let w = self.width();
         for p in 0..self.m {
-            let row = &self.t[p * w..(p + 1) * w];
+            let row = &self.s.t[p * w..(p + 1) * w];
             let mut v = 0.0;
             for (k, &tk) in row.iter().enumerate() {
-                if tk != 0.0 && self.row_of[k] == usize::MAX {
-                    v -= tk * self.x[k];
+                if tk != 0.0 && self.s.row_of[k] == usize::MAX {
+                    v -= tk * self.s.x[k];
                 }
             }
-            self.x[self.basis[p]] = v;
+            self.s.x[self.s.basis[p]] = v;
         }
     }
 
     fn objective(&self) -> f64 {
         self.cost
             .iter()
-            .zip(&self.x)
+            .zip(&self.s.x)
             .take(self.n)
             .map(|(c, x)| c * x)
             .sum()
@@ -320,12 +330,12 @@ impl Lp {
     /// Whether the nonbasic placement is dual feasible (it always should be).
     fn dual_feasible(&self) -> bool {
         (0..self.width()).all(|k| {
-            if self.row_of[k] != usize::MAX || self.lower[k] == self.upper[k] {
+            if self.s.row_of[k] != usize::MAX || self.lower[k] == self.upper[k] {
                 return true;
             }
-            let d = self.d[k];
-            let at_lower = self.x[k] <= self.lower[k];
-            let at_upper = self.x[k] >= self.upper[k];
+            let d = self.s.d[k];
+            let at_lower = self.s.x[k] <= self.lower[k];
+            let at_upper = self.s.x[k] >= self.upper[k];
             (d <= 1e-7 || at_upper) && (d >= -1e-7 || at_lower)
         })
     }
@@ -342,8 +352,8 @@ impl Lp {
             }
             // Leaving row: the largest bound violation.
             let (mut p, mut worst, mut delta) = (usize::MAX, PRIMAL_TOL, 0.0);
-            for (r, &b) in self.basis.iter().enumerate() {
-                let v = self.x[b];
+            for (r, &b) in self.s.basis.iter().enumerate() {
+                let v = self.s.x[b];
                 let tol = PRIMAL_TOL * (1.0 + v.abs());
                 if v < self.lower[b] - tol && self.lower[b] - v > worst {
                     (p, worst, delta) = (r, self.lower[b] - v, 1.0);
@@ -362,13 +372,13 @@ impl Lp {
             // small tolerance of its sign; pass two takes, among the columns
             // that reach zero within that step, the one with the largest
             // pivot, so no pivot is tiny.
-            let row = &self.t[p * w..(p + 1) * w];
+            let row = &self.s.t[p * w..(p + 1) * w];
             let eligible = |k: usize, alpha: f64| {
-                if self.row_of[k] != usize::MAX || self.lower[k] == self.upper[k] {
+                if self.s.row_of[k] != usize::MAX || self.lower[k] == self.upper[k] {
                     return false;
                 }
                 let s = delta * alpha;
-                if self.x[k] <= self.lower[k] {
+                if self.s.x[k] <= self.lower[k] {
                     s < -PIVOT_TOL
                 } else {
                     s > PIVOT_TOL
@@ -377,13 +387,13 @@ impl Lp {
             let mut step = f64::INFINITY;
             for (k, &alpha) in row.iter().enumerate() {
                 if eligible(k, alpha) {
-                    step = step.min((self.d[k].abs() + HARRIS_TOL) / alpha.abs());
+                    step = step.min((self.s.d[k].abs() + HARRIS_TOL) / alpha.abs());
                 }
             }
             let (mut q, mut best_piv) = (usize::MAX, 0.0);
             for (k, &alpha) in row.iter().enumerate() {
                 if eligible(k, alpha)
-                    && self.d[k].abs() / alpha.abs() <= step
+                    && self.s.d[k].abs() / alpha.abs() <= step
                     && alpha.abs() > best_piv
                 {
                     (q, best_piv) = (k, alpha.abs());
@@ -405,12 +415,12 @@ impl Lp {
     /// bound it violated. False on a numerical difficulty.
     fn pivot(&mut self, p: usize, q: usize) -> bool {
         let w = self.width();
-        let leaving = self.basis[p];
-        let alpha = self.t[p * w + q];
+        let leaving = self.s.basis[p];
+        let alpha = self.s.t[p * w + q];
         if alpha.abs() < PIVOT_TOL {
             return false;
         }
-        let v = self.x[leaving];
+        let v = self.s.x[leaving];
         let target = if v < self.lower[leaving] {
             self.lower[leaving]
         } else {
@@ -418,11 +428,11 @@ impl Lp {
         };
         // Entering value so that x_leaving reaches target: x_B[p] = -Σ t_pk x_k.
         let step = (v - target) / alpha;
-        let entering_value = self.x[q] + step;
+        let entering_value = self.s.x[q] + step;
         for c in 0..w {
-            self.t[p * w + c] /= alpha;
+            self.s.t[p * w + c] /= alpha;
         }
-        let (head, tail) = self.t.split_at_mut(p * w);
+        let (head, tail) = self.s.t.split_at_mut(p * w);
         let (prow, rest) = tail.split_at_mut(w);
         for chunk in head.chunks_exact_mut(w).chain(rest.chunks_exact_mut(w)) {
             let f = chunk[q];
@@ -432,20 +442,20 @@ impl Lp {
                 }
             }
         }
-        let dq = self.d[q];
+        let dq = self.s.d[q];
         if dq != 0.0 {
-            for (dk, pv) in self.d.iter_mut().zip(prow.iter()) {
+            for (dk, pv) in self.s.d.iter_mut().zip(prow.iter()) {
                 *dk -= dq * pv;
             }
         }
-        self.d[q] = 0.0;
-        self.basis[p] = q;
-        self.row_of[q] = p;
-        self.row_of[leaving] = usize::MAX;
-        self.x[leaving] = target;
-        self.x[q] = entering_value;
-        self.pivots_since_refactor += 1;
-        if self.pivots_since_refactor >= REFACTOR_EVERY {
+        self.s.d[q] = 0.0;
+        self.s.basis[p] = q;
+        self.s.row_of[q] = p;
+        self.s.row_of[leaving] = usize::MAX;
+        self.s.x[leaving] = target;
+        self.s.x[q] = entering_value;
+        self.s.pivots_since_refactor += 1;
+        if self.s.pivots_since_refactor >= REFACTOR_EVERY {
             if !self.refactor() {
                 return false;
             }
@@ -468,45 +478,6 @@ impl Lp {
             self.upper[j] = up;
         }
     }
-
-    /// A snapshot to restore after strong branching.
-    fn save(&self) -> Saved {
-        Saved {
-            t: self.t.clone(),
-            d: self.d.clone(),
-            x: self.x.clone(),
-            basis: self.basis.clone(),
-            row_of: self.row_of.clone(),
-            pivots_since_refactor: self.pivots_since_refactor,
-        }
-    }
-
-    fn save_into(&self, s: &mut Saved) {
-        s.t.copy_from_slice(&self.t);
-        s.d.copy_from_slice(&self.d);
-        s.x.copy_from_slice(&self.x);
-        s.basis.copy_from_slice(&self.basis);
-        s.row_of.copy_from_slice(&self.row_of);
-        s.pivots_since_refactor = self.pivots_since_refactor;
-    }
-
-    fn restore(&mut self, s: &Saved) {
-        self.t.copy_from_slice(&s.t);
-        self.d.copy_from_slice(&s.d);
-        self.x.copy_from_slice(&s.x);
-        self.basis.copy_from_slice(&s.basis);
-        self.row_of.copy_from_slice(&s.row_of);
-        self.pivots_since_refactor = s.pivots_since_refactor;
-    }
-}
-
-struct Saved {
-    t: Vec<f64>,
-    d: Vec<f64>,
-    x: Vec<f64>,
-    basis: Vec<usize>,
-    row_of: Vec<usize>,
-    pivots_since_refactor: usize,
 }
 
 /// A node waiting on the stack: its fixings and its parent's bound.
@@ -609,7 +580,7 @@ pub(super) fn search(
         Some(g) => g + 1e-9 * (1.0 + g.abs()),
     };
     let mut best: Option<(Vec<f64>, f64)> = None;
-    let mut snapshot = lp.save();
+    let mut snapshot = lp.s.clone();
     let max_pivots = 50 * (lp.n + lp.m) + 1000;
     // Rounding down keeps rows whose coefficients are all non-negative with
     // no lower bound; try it only when every row is so.
@@ -661,14 +632,14 @@ pub(super) fn search(
             // An integral LP solution is a candidate incumbent.
             let fractional: Vec<usize> = (0..n)
                 .filter(|&j| {
-                    let v = lp.x[j];
+                    let v = lp.s.x[j];
                     (v - v.round()).abs() > INT_TOL
                 })
                 .collect();
             if fractional.is_empty() || round_down_ok {
                 let values: Vec<f64> = (0..n)
                     .map(|j| {
-                        let v = lp.x[j];
+                        let v = lp.s.x[j];
                         if (v - v.round()).abs() <= INT_TOL {
                             v.round()
                         } else {
@@ -691,11 +662,11 @@ pub(super) fn search(
             let room = z - cutoff;
             let mut newly_fixed = false;
             for (j, f) in fix.iter_mut().enumerate() {
-                if *f != Fix::Free || lp.row_of[j] != usize::MAX {
+                if *f != Fix::Free || lp.s.row_of[j] != usize::MAX {
                     continue;
                 }
-                if lp.d[j].abs() > room {
-                    *f = if lp.x[j] > 0.5 { Fix::One } else { Fix::Zero };
+                if lp.s.d[j].abs() > room {
+                    *f = if lp.s.x[j] > 0.5 { Fix::One } else { Fix::Zero };
                     newly_fixed = true;
                 }
             }
@@ -709,12 +680,12 @@ pub(super) fn search(
             let mut best_score = f64::NEG_INFINITY;
             let mut forced = None;
             for &j in &fractional {
-                let f = lp.x[j];
+                let f = lp.s.x[j];
                 let child = if costs.reliable(j) {
                     costs.estimate(j, f, z)
                 } else {
                     if !saved {
-                        lp.save_into(&mut snapshot);
+                        snapshot.clone_from(&lp.s);
                         saved = true;
                     }
                     let mut child = [z; 2];
@@ -727,7 +698,7 @@ pub(super) fn search(
                             LpEnd::Pruned => f64::NEG_INFINITY,
                             LpEnd::Trouble => return None,
                         };
-                        lp.restore(&snapshot);
+                        lp.s.clone_from(&snapshot);
                         lp.lower[j] = 0.0;
                         lp.upper[j] = 1.0;
                     }
@@ -762,7 +733,7 @@ pub(super) fn search(
             }
             let j = chosen?;
             // The child nearer the LP value goes first, the other waits.
-            let up_first = lp.x[j] >= 0.5;
+            let up_first = lp.s.x[j] >= 0.5;
             let mut later = fix.clone();
             later[j] = if up_first { Fix::Zero } else { Fix::One };
             stack.push(Node {
