@@ -298,6 +298,40 @@ fn written_columns() -> Vec<&'static str> {
         .collect()
 }
 
+/// Reads back the item just written inside `tx` and records the change
+/// (created when there is no `before`) in the audit trail.
+async fn audited(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    organisation_id: i64,
+    id: i64,
+    before: Option<RaidItem>,
+    actor: &Actor,
+) -> Result<RaidItem> {
+    let after = item_in(tx, organisation_id, id)
+        .await?
+        .ok_or(StoreError::NotFound {
+            entity: "RAID item",
+        })?;
+    record(
+        tx,
+        AuditRecord {
+            organisation_id: Some(organisation_id),
+            entity: "raid_item",
+            entity_id: id,
+            action: if before.is_some() {
+                "updated"
+            } else {
+                "created"
+            },
+            before: before.map(|b| json!(b)),
+            after: Some(json!(after)),
+            actor,
+        },
+    )
+    .await?;
+    Ok(after)
+}
+
 /// The organisation's own scale words, if it set any.
 async fn scales_in(
     conn: &mut sqlx::AnyConnection,
@@ -367,24 +401,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let id: i64 = get(&row, "id")?;
-        let after = item_in(&mut tx, organisation_id, id)
-            .await?
-            .ok_or(StoreError::NotFound {
-                entity: "RAID item",
-            })?;
-        record(
-            &mut tx,
-            AuditRecord {
-                organisation_id: Some(organisation_id),
-                entity: "raid_item",
-                entity_id: id,
-                action: "created",
-                before: None,
-                after: Some(json!(after)),
-                actor,
-            },
-        )
-        .await?;
+        let after = audited(&mut tx, organisation_id, id, None, actor).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -431,24 +448,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(conflict(before.version + 1));
         }
-        let after = item_in(&mut tx, organisation_id, id)
-            .await?
-            .ok_or(StoreError::NotFound {
-                entity: "RAID item",
-            })?;
-        record(
-            &mut tx,
-            AuditRecord {
-                organisation_id: Some(organisation_id),
-                entity: "raid_item",
-                entity_id: id,
-                action: "updated",
-                before: Some(json!(before)),
-                after: Some(json!(after)),
-                actor,
-            },
-        )
-        .await?;
+        let after = audited(&mut tx, organisation_id, id, Some(before), actor).await?;
         tx.commit().await?;
         Ok(after)
     }
