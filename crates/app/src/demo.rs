@@ -137,6 +137,8 @@ impl App {
             .await?;
         self.seed_demo_scoring(org.id, &actor).await?;
         self.seed_demo_scenarios(&actor).await?;
+        self.seed_demo_raid(admin_password, with_projects, &actor)
+            .await?;
         Ok(DemoSeed {
             organisation_slug: demo::ORGANISATION_SLUG.to_string(),
             admin_email: demo::ADMIN_EMAIL.to_string(),
@@ -147,6 +149,41 @@ impl App {
 }
 
 impl App {
+    /// The demo council's RAID owners (users with `password`) and, with its
+    /// projects, its RAID register, each item validated as a form would be.
+    async fn seed_demo_raid(
+        &self,
+        password: &str,
+        with_projects: bool,
+        actor: &Actor,
+    ) -> Result<()> {
+        use portfolio_domain::demo::raid as demo_raid;
+        for (email, name, role) in demo_raid::OWNERS {
+            self.add_user(demo::ORGANISATION_SLUG, email, name, role, password, actor)
+                .await?;
+        }
+        if !with_projects {
+            return Ok(());
+        }
+        let caller = self
+            .command_line_caller(demo::ORGANISATION_SLUG, &actor.label)
+            .await?;
+        let mut ids: Vec<i64> = Vec::new();
+        for item in demo_raid::items(&demo::projects()) {
+            let draft = portfolio_domain::raid::RaidDraft {
+                linked_risk: item.linked_risk.and_then(|i| ids.get(i).copied()),
+                ..item.draft
+            };
+            let valid = self.validate_raid_item(&caller, &draft, None).await?;
+            let stored = self
+                .store
+                .create_raid_item(caller.organisation_id(), &valid, actor)
+                .await?;
+            ids.push(stored.id);
+        }
+        Ok(())
+    }
+
     /// The demo council's scenarios (defined, not yet run).
     async fn seed_demo_scenarios(&self, actor: &Actor) -> Result<()> {
         let org = self

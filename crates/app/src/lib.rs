@@ -17,6 +17,7 @@ pub mod import;
 pub mod intake;
 pub mod merges;
 pub mod projects;
+pub mod raid;
 pub mod scenarios;
 pub mod scoring;
 pub mod users;

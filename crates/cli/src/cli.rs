@@ -251,6 +251,22 @@ pub enum Command {
     )]
     Capacity(CapacityArgs),
 
+    /// List the RAID register (risks, assumptions, issues, dependencies), or its heat map.
+    #[command(
+        long_about = "List the RAID register of an organisation: its open risks, assumptions, \
+                      issues and dependencies (or those the filters choose), each with its \
+                      owner, current score and rating for risks, and whether its review is \
+                      overdue; or, with --heat-map, the open risks counted on the 5×5 matrix \
+                      by current and target score. Nothing is changed.",
+        after_help = "Examples:\n  \
+                      portfolio raid --org northmere\n  \
+                      portfolio raid --org northmere --kind risk --rating very_high\n  \
+                      portfolio raid --org northmere --overdue\n  \
+                      portfolio raid --org northmere --heat-map\n  \
+                      portfolio raid --org northmere --format json | jq '.[0].title'"
+    )]
+    Raid(RaidArgs),
+
     /// Merge duplicate projects into one, keeping lineage; or undo a merge.
     #[command(
         args_conflicts_with_subcommands = true,
@@ -617,6 +633,49 @@ pub struct CapacityArgs {
     /// How many quarters to show (1 to 40).
     #[arg(long, default_value = "12")]
     pub quarters: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CapacityFormat::Text)]
+    pub format: CapacityFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RaidArgs {
+    /// The organisation's slug; may be left out when the database holds only one.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+
+    /// risk, assumption, issue or dependency.
+    #[arg(long)]
+    pub kind: Option<String>,
+
+    /// programme or project.
+    #[arg(long)]
+    pub level: Option<String>,
+
+    /// A project code: that project's items only.
+    #[arg(long, value_name = "CODE")]
+    pub project: Option<String>,
+
+    /// open (the default), closed or all.
+    #[arg(long)]
+    pub status: Option<String>,
+
+    /// A risk's current rating: low, medium, high or very_high.
+    #[arg(long)]
+    pub rating: Option<String>,
+
+    /// The owner's email.
+    #[arg(long, value_name = "EMAIL")]
+    pub owner: Option<String>,
+
+    /// Only items whose review date has passed.
+    #[arg(long)]
+    pub overdue: bool,
+
+    /// Show the 5×5 heat map of the open risks chosen instead of the list.
+    #[arg(long)]
+    pub heat_map: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = CapacityFormat::Text)]

@@ -339,6 +339,7 @@ fn every_command_has_help() {
         &["serve"],
         &["demo"],
         &["capacity"],
+        &["raid"],
         &["migrate"],
         &["organisation"],
         &["organisation", "list"],

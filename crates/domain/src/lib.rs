@@ -20,6 +20,7 @@ pub mod money;
 pub mod organisation;
 pub mod project;
 pub mod quarters;
+pub mod raid;
 pub mod role;
 pub mod scenario;
 pub mod scoring;

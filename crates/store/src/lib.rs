@@ -23,6 +23,7 @@ mod intake;
 mod merges;
 mod organisations;
 mod projects;
+mod raid;
 mod scenarios;
 mod scoring;
 mod uploads;

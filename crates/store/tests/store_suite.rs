@@ -4027,3 +4027,294 @@ mod capacity {
         assert_eq!(stored.version, 1);
     }
 }
+
+// ---------------------------------------------------------------------------
+// RAID registers (issue 5, scope 3)
+// ---------------------------------------------------------------------------
+
+mod raid {
+    use super::*;
+    use portfolio_domain::raid::{
+        ActionDraft, ProjectRef, RaidContext, RaidDraft, RaidItem, RaidKind, RiskScales,
+        RiskScalesDraft, ScoreDraft,
+    };
+
+    backend_tests!(
+        sqlite: sqlite_store, postgres: postgres_store;
+        raid_items_round_trip_with_audit_and_refuse_a_stale_write,
+        raid_items_of_another_organisation_are_invisible,
+        risk_scales_default_then_keep_versions,
+        concurrent_raid_updates_let_exactly_one_win,
+    );
+
+    fn score(likelihood: i64, impact: i64) -> Option<ScoreDraft> {
+        Some(ScoreDraft { likelihood, impact })
+    }
+
+    /// A risk owned by `owner`, on `project` when given, with one action.
+    fn risk_draft(owner: &str, project: Option<&str>) -> RaidDraft {
+        RaidDraft {
+            kind: "risk".into(),
+            project: project.map(str::to_string),
+            title: "Not enough <b>developers</b> & analysts".into(),
+            owner: owner.into(),
+            cause: "Fixed team; =SUM(A1) demand".into(),
+            event: "Projects start without people".into(),
+            effect: "Delays\nand lost benefits".into(),
+            inherent: score(5, 5),
+            current: score(4, 4),
+            target: score(2, 3),
+            response: Some("treat".into()),
+            proximity: Some("2027/28 Q1".into()),
+            review_date: Some("2027-01-12".into()),
+            escalated: true,
+            actions: vec![ActionDraft {
+                description: "Recruit two analysts".into(),
+                owner: owner.into(),
+                due: Some("2027-03-31".into()),
+                status: "in_progress".into(),
+            }],
+            ..RaidDraft::default()
+        }
+    }
+
+    async fn validate(
+        store: &Store,
+        org: &Org,
+        draft: &RaidDraft,
+        risks: &[(i64, String)],
+    ) -> RaidItem {
+        let users = store.users(org.id()).await.unwrap();
+        let projects: Vec<ProjectRef> = store
+            .all_projects(org.id())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| ProjectRef {
+                id: p.id,
+                code: p.code,
+                title: p.title,
+            })
+            .collect();
+        let scales = store.risk_scales(org.id()).await.unwrap();
+        draft
+            .validate(&RaidContext {
+                users: &users,
+                projects: &projects,
+                risks,
+                scales: &scales,
+                today: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            })
+            .unwrap_or_else(|e| panic!("draft does not validate: {e}"))
+    }
+
+    async fn raid_items_round_trip_with_audit_and_refuse_a_stale_write(store: &Store) {
+        let org = migrated_org(store).await;
+        let ann = viewer_ann(store, &org).await;
+        let project = org.create(store, &draft("Teams telephony")).await;
+        let input = validate(
+            store,
+            &org,
+            &risk_draft(&ann.email, Some(&project.code)),
+            &[],
+        )
+        .await;
+        let audit_before = store.audit_count(org.id()).await.unwrap();
+        let created = store
+            .create_raid_item(org.id(), &input, &actor())
+            .await
+            .unwrap();
+        assert_eq!(created.version, 1);
+        assert_eq!(created.kind, RaidKind::Risk);
+        assert_eq!(created.owner.email, ann.email);
+        assert_eq!(created.project.as_ref().unwrap().code, project.code);
+        // Hostile text is stored exactly, as text.
+        assert_eq!(created.title, "Not enough <b>developers</b> & analysts");
+        let risk = created.risk.as_ref().unwrap();
+        assert_eq!(risk.cause, "Fixed team; =SUM(A1) demand");
+        assert_eq!(risk.effect, "Delays\nand lost benefits");
+        assert_eq!(risk.current.value(), 16);
+        assert_eq!(risk.actions.len(), 1);
+        assert_eq!(risk.actions[0].owner.name, "Ann");
+        assert_eq!(risk.proximity.unwrap().to_string(), "2027/28 Q1");
+        assert!(risk.escalated);
+        assert_eq!(
+            store.raid_item(org.id(), created.id).await.unwrap(),
+            created
+        );
+        assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_before + 1);
+
+        // An issue linked to the risk.
+        let issue = validate(
+            store,
+            &org,
+            &RaidDraft {
+                kind: "issue".into(),
+                title: "Analyst posts unfilled".into(),
+                owner: ann.email.clone(),
+                priority: Some("high".into()),
+                resolution: "Interim analysts".into(),
+                linked_risk: Some(created.id),
+                ..RaidDraft::default()
+            },
+            &[(created.id, created.title.clone())],
+        )
+        .await;
+        let issue = store
+            .create_raid_item(org.id(), &issue, &actor())
+            .await
+            .unwrap();
+        assert_eq!(issue.issue.as_ref().unwrap().linked_risk, Some(created.id));
+        assert!(issue.risk.is_none());
+        let all = store.raid_items(org.id()).await.unwrap();
+        assert_eq!(
+            all.iter().map(|i| i.id).collect::<Vec<_>>(),
+            vec![created.id, issue.id]
+        );
+
+        // An update at the version read, then a stale one refused with nothing written.
+        let mut changed = risk_draft(&ann.email, None);
+        changed.current = score(3, 4);
+        changed.actions.clear();
+        let changed = validate(store, &org, &changed, &[]).await;
+        let updated = store
+            .update_raid_item(org.id(), created.id, 1, &changed, &actor())
+            .await
+            .unwrap();
+        assert_eq!(updated.version, 2);
+        assert!(updated.project.is_none(), "moved to the programme");
+        assert_eq!(updated.risk.as_ref().unwrap().current.value(), 12);
+        assert!(updated.risk.as_ref().unwrap().actions.is_empty());
+        let audit_after = store.audit_count(org.id()).await.unwrap();
+        match store
+            .update_raid_item(org.id(), created.id, 1, &input, &actor())
+            .await
+        {
+            Err(StoreError::Conflict {
+                current_version, ..
+            }) => assert_eq!(current_version, 2),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        assert_eq!(
+            store.raid_item(org.id(), created.id).await.unwrap(),
+            updated
+        );
+        assert_eq!(store.audit_count(org.id()).await.unwrap(), audit_after);
+        let history = store
+            .history(org.id(), "raid_item", created.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .map(|h| h.action.as_str())
+                .collect::<Vec<_>>(),
+            vec!["created", "updated"]
+        );
+        assert!(history[1].changed_fields().contains(&"risk".to_string()));
+        assert!(matches!(
+            store.raid_item(org.id(), 999_999).await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+
+    async fn raid_items_of_another_organisation_are_invisible(store: &Store) {
+        let org = migrated_org(store).await;
+        let other = new_org(store, "elsewhere", "EL").await;
+        let ann = viewer_ann(store, &org).await;
+        let input = validate(store, &org, &risk_draft(&ann.email, None), &[]).await;
+        let created = store
+            .create_raid_item(org.id(), &input, &actor())
+            .await
+            .unwrap();
+        assert!(store.raid_items(other.id()).await.unwrap().is_empty());
+        assert!(matches!(
+            store.raid_item(other.id(), created.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store
+                .update_raid_item(other.id(), created.id, 1, &input, &actor())
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+
+    async fn risk_scales_default_then_keep_versions(store: &Store) {
+        let org = migrated_org(store).await;
+        assert_eq!(
+            store.risk_scales(org.id()).await.unwrap(),
+            RiskScales::default()
+        );
+        let words = |w: &str| (1..=5).map(|i| format!("{w} {i}")).collect::<Vec<_>>();
+        let scales = RiskScalesDraft {
+            likelihood: words("L"),
+            impact: words("I"),
+        }
+        .validate()
+        .unwrap();
+        let v1 = store
+            .put_risk_scales(org.id(), &scales, &actor())
+            .await
+            .unwrap();
+        assert_eq!(v1.version, 1);
+        assert_eq!(store.risk_scales(org.id()).await.unwrap(), v1);
+        // A second writer who also read the defaults is refused.
+        assert!(matches!(
+            store.put_risk_scales(org.id(), &scales, &actor()).await,
+            Err(StoreError::Conflict {
+                current_version: 1,
+                ..
+            })
+        ));
+        let v2 = store
+            .put_risk_scales(
+                org.id(),
+                &RiskScales {
+                    version: 1,
+                    ..scales.clone()
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(v2.version, 2);
+        assert_eq!(
+            store.risk_scales(org.id()).await.unwrap().likelihood[4],
+            "L 5"
+        );
+    }
+
+    async fn concurrent_raid_updates_let_exactly_one_win(store: &Store) {
+        let org = migrated_org(store).await;
+        let ann = viewer_ann(store, &org).await;
+        let input = validate(store, &org, &risk_draft(&ann.email, None), &[]).await;
+        let created = store
+            .create_raid_item(org.id(), &input, &actor())
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..4u8 {
+            let store = store.clone();
+            let mut item = input.clone();
+            item.title = format!("Edit {i}");
+            let (org_id, id) = (org.id(), created.id);
+            tasks.push(tokio::spawn(async move {
+                store.update_raid_item(org_id, id, 1, &item, &actor()).await
+            }));
+        }
+        let mut wins = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(_) => wins += 1,
+                Err(StoreError::Conflict { .. }) => {}
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(wins, 1);
+        assert_eq!(
+            store.raid_item(org.id(), created.id).await.unwrap().version,
+            2
+        );
+    }
+}

@@ -117,6 +117,23 @@ const TEMPLATES: &[(&str, &str)] = &[
         "project_plan.html",
         include_str!("../templates/project_plan.html"),
     ),
+    ("raid.html", include_str!("../templates/raid.html")),
+    (
+        "raid_heat_map.html",
+        include_str!("../templates/raid_heat_map.html"),
+    ),
+    (
+        "raid_item.html",
+        include_str!("../templates/raid_item.html"),
+    ),
+    (
+        "raid_form.html",
+        include_str!("../templates/raid_form.html"),
+    ),
+    (
+        "project_raid.html",
+        include_str!("../templates/project_raid.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

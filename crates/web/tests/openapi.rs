@@ -117,6 +117,14 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/scenario-runs/{id}/cancel", "post"),
         ("/api/v1/scenarios-comparison", "get"),
         ("/api/v1/projects/{code}/explanations", "get"),
+        ("/api/v1/raid-items", "get"),
+        ("/api/v1/raid-items", "post"),
+        ("/api/v1/raid-items/{id}", "get"),
+        ("/api/v1/raid-items/{id}", "put"),
+        ("/api/v1/raid-heat-map", "get"),
+        ("/api/v1/escalated-risks", "get"),
+        ("/api/v1/risk-scales", "get"),
+        ("/api/v1/risk-scales", "put"),
     ];
     for (path, method) in expected {
         assert!(

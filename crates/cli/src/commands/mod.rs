@@ -11,6 +11,7 @@ mod import;
 mod merge;
 mod optimise;
 mod priorities;
+mod raid;
 mod ranking;
 mod serve;
 
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::import(global, args).await,
         Command::Duplicates(args) => duplicates::duplicates(global, args).await,
         Command::Capacity(args) => capacity::capacity(global, args).await,
+        Command::Raid(args) => raid::raid(global, args).await,
         Command::Priorities(PrioritiesCommand::List(args)) => priorities::list(global, args).await,
         Command::Ranking(args) => ranking::ranking(global, args).await,
         Command::Merge(args) => merge::merge(global, args).await,

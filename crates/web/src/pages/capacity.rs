@@ -23,7 +23,7 @@ use portfolio_domain::quarters::{FinancialQuarter, FinancialYear};
 use portfolio_domain::{Money, Permission, Project, ValidationErrors};
 use serde::Deserialize;
 
-use super::{layout, ErrorLink};
+use super::{conflict_errors, errors_view, layout, ErrorLink};
 use crate::error::PageError;
 use crate::session::PageSession;
 use crate::templates::render_status;
@@ -42,40 +42,6 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 use super::PostedFields as Fields;
-
-/// The first letter in capitals; messages that start "must…" get the field's label first.
-fn sentence(label: &str, message: &str) -> String {
-    if ["must ", "cannot ", "is ", "has ", "appears "]
-        .iter()
-        .any(|p| message.starts_with(p))
-    {
-        return format!("{label} {message}");
-    }
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => format!("{label} is not valid"),
-    }
-}
-
-/// Errors by input id, and the summary's links, given how to name each field.
-fn errors_view(
-    errors: &ValidationErrors,
-    locate: impl Fn(&str) -> (String, String),
-) -> (HashMap<String, String>, Vec<ErrorLink>) {
-    let mut fields = HashMap::new();
-    let mut links = Vec::new();
-    for e in &errors.0 {
-        let (id, label) = locate(&e.field);
-        let message = sentence(&label, &e.message);
-        fields.entry(id.clone()).or_insert(message.clone());
-        links.push(ErrorLink {
-            target: id,
-            message,
-        });
-    }
-    (fields, links)
-}
 
 fn can_manage(session: &PageSession) -> bool {
     session.caller().can(Permission::ManagePrioritisation)
@@ -96,13 +62,6 @@ fn pounds_text(m: Money) -> String {
     } else {
         m.to_plain_pounds()
     }
-}
-
-fn conflict_errors(what: &str) -> ValidationErrors {
-    ValidationErrors::single(
-        "version",
-        format!("This {what} was changed by someone else while you were editing it. The form now shows what is stored; make your change again."),
-    )
 }
 
 // ---------------------------------------------------------------------------

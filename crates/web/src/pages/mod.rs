@@ -8,10 +8,13 @@ mod imports;
 mod merge;
 mod priorities;
 mod project;
+mod raid;
 mod register;
 mod scenarios;
 mod scoring;
 mod sign_in;
+
+use std::collections::HashMap;
 
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
@@ -20,7 +23,7 @@ use axum::Router;
 use axum_extra::extract::CookieJar;
 use minijinja::{context, Value};
 use portfolio_app::AppError;
-use portfolio_domain::{DeliveryConfidence, Permission, Stage};
+use portfolio_domain::{DeliveryConfidence, Permission, Stage, ValidationErrors};
 use serde::Serialize;
 
 use crate::error::PageError;
@@ -62,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .merge(scoring::router())
         .merge(capacity::router())
         .merge(scenarios::router())
+        .merge(raid::router())
 }
 
 /// Pages that take a spreadsheet: served with the upload's larger body limit.
@@ -108,6 +112,26 @@ impl PostedFields {
         Self::parse_version(self.get("version"))
     }
 
+    /// A GOV.UK date input's three boxes (`name-day`, `name-month`,
+    /// `name-year`) as an ISO date; `None` when all three are blank.
+    pub(crate) fn date(&self, name: &str) -> Result<Option<String>, String> {
+        let part = |p: &str| self.get(&format!("{name}-{p}")).trim().to_string();
+        let (day, month, year) = (part("day"), part("month"), part("year"));
+        if day.is_empty() && month.is_empty() && year.is_empty() {
+            return Ok(None);
+        }
+        match (
+            day.parse::<u32>(),
+            month.parse::<u32>(),
+            year.parse::<i32>(),
+        ) {
+            (Ok(d), Ok(m), Ok(y)) if year.len() == 4 => chrono::NaiveDate::from_ymd_opt(y, m, d)
+                .map(|date| Some(date.to_string()))
+                .ok_or_else(|| "must be a real date, like 31 1 2027".to_string()),
+            _ => Err("must be a real date, like 31 1 2027".to_string()),
+        }
+    }
+
     /// A posted version, or an error naming the field.
     pub(crate) fn parse_version(text: &str) -> Result<i64, AppError> {
         text.trim().parse().map_err(|_| {
@@ -117,6 +141,48 @@ impl PostedFields {
             ))
         })
     }
+}
+
+/// The first letter in capitals; messages that start "must…" get the field's label first.
+pub(crate) fn sentence(label: &str, message: &str) -> String {
+    if ["must ", "cannot ", "is ", "has ", "appears "]
+        .iter()
+        .any(|p| message.starts_with(p))
+    {
+        return format!("{label} {message}");
+    }
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => format!("{label} is not valid"),
+    }
+}
+
+/// Errors by input id, and the summary's links, given how to name each field.
+pub(crate) fn errors_view(
+    errors: &ValidationErrors,
+    locate: impl Fn(&str) -> (String, String),
+) -> (HashMap<String, String>, Vec<ErrorLink>) {
+    let mut fields = HashMap::new();
+    let mut links = Vec::new();
+    for e in &errors.0 {
+        let (id, label) = locate(&e.field);
+        let message = sentence(&label, &e.message);
+        fields.entry(id.clone()).or_insert(message.clone());
+        links.push(ErrorLink {
+            target: id,
+            message,
+        });
+    }
+    (fields, links)
+}
+
+/// The error a form shows when its record changed while it was being edited.
+pub(crate) fn conflict_errors(what: &str) -> ValidationErrors {
+    ValidationErrors::single(
+        "version",
+        format!("This {what} was changed by someone else while you were editing it. The form now shows what is stored; make your change again."),
+    )
 }
 
 /// A line of a GOV.UK error summary: the message and the id of the field it links to.

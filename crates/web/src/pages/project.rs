@@ -231,11 +231,12 @@ pub(crate) async fn page(
     };
     let priority_score = super::scoring::project_score(state, session, &project.code).await?;
     let plan = super::capacity::plan_summary(state, session, &project).await?;
+    let raid = super::raid::project_summary(state, session, &project.code).await?;
     Ok(render_status(
         status,
         "project.html",
         context! {
-            plan, p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
+            plan, raid, p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
             merged => matches!(notice, Notice::Merged), undone => matches!(notice, Notice::Undone),
             priority_score,
             lineage => lineage_view(&lineage), project_scenarios, change_requests, imported_from, undo_error, errors, ..base
