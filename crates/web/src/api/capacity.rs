@@ -34,7 +34,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_heat_map))
 }
 
-fn with_etag(status: StatusCode, version: i64, body: impl Serialize) -> Response {
+pub(super) fn with_etag(status: StatusCode, version: i64, body: impl Serialize) -> Response {
     let mut response = (status, Json(body)).into_response();
     if let Ok(tag) = HeaderValue::from_str(&format!("\"v{version}\"")) {
         response.headers_mut().insert(header::ETAG, tag);
@@ -44,7 +44,7 @@ fn with_etag(status: StatusCode, version: i64, body: impl Serialize) -> Response
 
 /// The version named by `If-Match` for a record that may not be stored yet:
 /// absent or `"v0"` means "not stored yet".
-fn if_match_or_new(headers: &HeaderMap) -> Result<i64, ApiError> {
+pub(super) fn if_match_or_new(headers: &HeaderMap) -> Result<i64, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(0);
     };

@@ -59,7 +59,7 @@ fn sentence(label: &str, message: &str) -> String {
 }
 
 /// Errors by input id, and the summary's links, given how to name each field.
-fn errors_view(
+pub(super) fn errors_view(
     errors: &ValidationErrors,
     locate: impl Fn(&str) -> (String, String),
 ) -> (HashMap<String, String>, Vec<ErrorLink>) {
@@ -98,7 +98,7 @@ fn pounds_text(m: Money) -> String {
     }
 }
 
-fn conflict_errors(what: &str) -> ValidationErrors {
+pub(super) fn conflict_errors(what: &str) -> ValidationErrors {
     ValidationErrors::single(
         "version",
         format!("This {what} was changed by someone else while you were editing it. The form now shows what is stored; make your change again."),

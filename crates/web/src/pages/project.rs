@@ -231,11 +231,12 @@ pub(crate) async fn page(
     };
     let priority_score = super::scoring::project_score(state, session, &project.code).await?;
     let plan = super::capacity::plan_summary(state, session, &project).await?;
+    let gates = super::gates::project_section(state, session, &project).await?;
     Ok(render_status(
         status,
         "project.html",
         context! {
-            plan, p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
+            plan, gates, p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
             merged => matches!(notice, Notice::Merged), undone => matches!(notice, Notice::Undone),
             priority_score,
             lineage => lineage_view(&lineage), project_scenarios, change_requests, imported_from, undo_error, errors, ..base
