@@ -22,8 +22,8 @@ use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::demo::{self, DEPARTMENTS, THEMES};
 use portfolio_domain::filter::{ProjectFilter, ProjectQuery};
 use portfolio_domain::gates::{
-    parse_checklist, EvidenceDraft, Gate, GateChecklist, GateDecisionDraft, GateDecisionInput,
-    GateRequest, GateRequestDraft, GateStatus,
+    parse_checklist, Gate, GateDecisionDraft, GateDecisionInput, GateRequest, GateRequestDraft,
+    GateStatus,
 };
 use portfolio_domain::intake::{Priority, PriorityDraft, PriorityFilter, PriorityStatus};
 use portfolio_domain::organisation::{Department, Organisation, Theme};
@@ -4039,18 +4039,6 @@ mod capacity {
 // Stage gates
 // ---------------------------------------------------------------------------
 
-/// Every item of `list` ticked with a note.
-fn full_evidence(list: &GateChecklist) -> Vec<EvidenceDraft> {
-    list.items
-        .iter()
-        .map(|i| EvidenceDraft {
-            item: i.key.clone(),
-            provided: true,
-            note: format!("https://intranet.northmere.example/{}", i.key),
-        })
-        .collect()
-}
-
 /// Requests `project`'s next gate with full evidence, the domain checking it.
 async fn request_next_gate(
     store: &Store,
@@ -4064,7 +4052,7 @@ async fn request_next_gate(
                 project: stored.code.clone(),
                 to_stage: Gate::next_from(stored.stage).unwrap().to.as_str().into(),
                 summary: summary.into(),
-                evidence: full_evidence(checklist),
+                evidence: demo::governance::evidence(&checklist.items),
             }
             .validate(stored.stage, checklist)
         })
