@@ -139,6 +139,9 @@ impl App {
         self.seed_demo_scenarios(&actor).await?;
         self.seed_demo_raid(admin_password, with_projects, &actor)
             .await?;
+        if with_projects {
+            self.seed_demo_governance(&actor).await?;
+        }
         Ok(DemoSeed {
             organisation_slug: demo::ORGANISATION_SLUG.to_string(),
             admin_email: demo::ADMIN_EMAIL.to_string(),
@@ -180,6 +183,42 @@ impl App {
                 .create_raid_item(caller.organisation_id(), &valid, actor)
                 .await?;
             ids.push(stored.id);
+        }
+        Ok(())
+    }
+
+    /// The demo council's gate requests awaiting the board, made through the
+    /// same service a project manager uses (the demo's own administrator).
+    async fn seed_demo_governance(&self, actor: &Actor) -> Result<()> {
+        use portfolio_domain::demo::governance;
+        use portfolio_domain::gates::{Gate, GateRequestDraft};
+        let caller = self
+            .command_line_caller(demo::ORGANISATION_SLUG, &actor.label)
+            .await?;
+        let mut projects = self.store.all_projects(caller.organisation_id()).await?;
+        projects.sort_by(|a, b| a.code.cmp(&b.code));
+        for wanted in &governance::GATE_REQUESTS {
+            let Some(project) = projects
+                .iter()
+                .filter(|p| p.stage == wanted.stage)
+                .nth(wanted.position)
+            else {
+                continue;
+            };
+            let Some(gate) = Gate::next_from(project.stage) else {
+                continue;
+            };
+            let checklist = self.gate_checklist(&caller, &gate.slug()).await?;
+            self.request_gate(
+                &caller,
+                &GateRequestDraft {
+                    project: project.code.clone(),
+                    to_stage: gate.to.as_str().to_string(),
+                    summary: wanted.summary.to_string(),
+                    evidence: governance::evidence(&checklist.items),
+                },
+            )
+            .await?;
         }
         Ok(())
     }

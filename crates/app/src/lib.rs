@@ -12,6 +12,7 @@ pub mod demo;
 pub mod duplicates;
 pub mod error;
 pub mod export;
+pub mod gates;
 mod group_commit;
 pub mod import;
 pub mod intake;

@@ -4,11 +4,24 @@ use std::sync::Arc;
 
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::filter::ProjectQuery;
+use portfolio_domain::gates::Gate;
 use portfolio_domain::project::Reference;
 use portfolio_domain::{Permission, Project, ProjectDraft, ProjectInput, Stage, ValidationErrors};
 use portfolio_store::{AuditEntry, ProjectPage};
 
 use crate::{App, AppError, Caller, OrganisationReference, Result};
+
+/// Why a stage edit is refused: the move needs an approved gate.
+fn gated_move(from: Stage, to: Stage) -> ValidationErrors {
+    ValidationErrors::single(
+        "stage",
+        format!(
+            "a project moves from {} to {} only through an approved gate: request the gate from the project's page",
+            from.label(),
+            to.label()
+        ),
+    )
+}
 
 fn validate_against(
     reference: &OrganisationReference,
@@ -88,6 +101,13 @@ impl App {
         caller.require(Permission::EditProjects)?;
         let input = self.validate_draft(caller, draft).await?;
         let code = code.to_ascii_uppercase();
+        // A move to the next stage goes through a gate; an administrator
+        // may move it directly, and the audit record says it was an override.
+        let read = self.project(caller, &code).await?;
+        let overriding = Gate::is_gated(read.stage, input.stage);
+        if overriding && !caller.can(Permission::DecideGates) {
+            return Err(gated_move(read.stage, input.stage).into());
+        }
         let result = self
             .store
             .update_project(
@@ -95,9 +115,20 @@ impl App {
                 &code,
                 version,
                 &input,
-                "updated",
+                if overriding {
+                    "stage_override"
+                } else {
+                    "updated"
+                },
                 &caller.actor(),
-                |current| input.check_update(current),
+                |current| {
+                    if Gate::is_gated(current.stage, input.stage) != overriding {
+                        // The stage changed since it was read; the version check
+                        // refuses this too, but never label the record wrongly.
+                        return Err(gated_move(current.stage, input.stage));
+                    }
+                    input.check_update(current)
+                },
             )
             .await?;
         result.map_err(AppError::Validation)

@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod errors;
 pub mod filter;
+pub mod gates;
 pub mod intake;
 pub mod money;
 pub mod organisation;

@@ -33,6 +33,13 @@ pub enum Permission {
     /// Keep the scoring model, assessments, resource pools, budgets,
     /// project plans and scenarios, and run optimisations.
     ManagePrioritisation,
+    /// Request a project's next stage gate, with its evidence, and keep
+    /// board meetings (agendas, attendees, actions).
+    RequestGates,
+    /// Decide gate requests and record board decisions. Administrators hold
+    /// it until a board-member role exists (issue 7); an administrator may
+    /// also move a project's stage without a gate, recorded as an override.
+    DecideGates,
     ManageUsers,
     ManageOrganisation,
 }
@@ -81,13 +88,16 @@ impl Role {
             Permission::ReadProgramme => true,
             Permission::EditProjects
             | Permission::TriagePriorities
-            | Permission::ManagePrioritisation => {
+            | Permission::ManagePrioritisation
+            | Permission::RequestGates => {
                 matches!(self, Role::Admin | Role::Editor)
             }
             Permission::SubmitPriorities => {
                 matches!(self, Role::Admin | Role::Editor | Role::DepartmentLead)
             }
-            Permission::ManageUsers | Permission::ManageOrganisation => self == Role::Admin,
+            Permission::DecideGates | Permission::ManageUsers | Permission::ManageOrganisation => {
+                self == Role::Admin
+            }
         }
     }
 }
@@ -119,6 +129,15 @@ mod tests {
         }
         assert!(!Role::Viewer.allows(Permission::SubmitPriorities));
         assert!(!Role::Viewer.allows(Permission::TriagePriorities));
+    }
+
+    #[test]
+    fn the_programme_office_requests_gates_and_administrators_decide_them() {
+        assert!(Role::Editor.allows(Permission::RequestGates));
+        assert!(!Role::Editor.allows(Permission::DecideGates));
+        assert!(Role::Admin.allows(Permission::DecideGates));
+        assert!(!Role::DepartmentLead.allows(Permission::RequestGates));
+        assert!(!Role::Viewer.allows(Permission::DecideGates));
     }
 
     #[test]

@@ -280,8 +280,7 @@ impl Run<'_> {
 
         // Primal heuristic.
         if model.columns.iter().all(is_binary) && !self.out_of_time() {
-            let start = incumbent.as_ref().map(|(v, _)| &v[..]);
-            if let Some(h) = heuristic::run(self, &lp_values, &lp.row_duals, start) {
+            if let Some(h) = heuristic::run(self, &lp_values, &lp.row_duals) {
                 let obj = self.objective_of(&h);
                 if incumbent
                     .as_ref()
@@ -710,15 +709,9 @@ mod heuristic {
         }
     }
 
-    /// A good feasible 0/1 solution: from choosing nothing when that is
-    /// feasible, otherwise from `start` (a feasible solution); `None` when
-    /// there is neither.
-    pub(super) fn run(
-        run: &Run<'_>,
-        lp_values: &[f64],
-        row_duals: &[f64],
-        start: Option<&[f64]>,
-    ) -> Option<Vec<f64>> {
+    /// A good feasible 0/1 solution, or `None` when the model does not suit
+    /// the heuristic (all-zero infeasible).
+    pub(super) fn run(run: &Run<'_>, lp_values: &[f64], row_duals: &[f64]) -> Option<Vec<f64>> {
         let model = run.model;
         let n = model.columns.len();
         let m = model.rows.len();
@@ -732,12 +725,9 @@ mod heuristic {
                 FEAS_TOL * scale
             })
             .collect();
-        let zero_feasible = (0..m).all(|i| lower[i] <= tol[i] && upper[i] >= -tol[i]);
-        let base: Vec<bool> = if zero_feasible {
-            vec![false; n]
-        } else {
-            start?.iter().map(|&v| v > 0.5).collect()
-        };
+        if (0..m).any(|i| lower[i] > tol[i] || upper[i] < -tol[i]) {
+            return None;
+        }
         let mut cols: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
         for (i, r) in model.rows.iter().enumerate() {
             for &(j, a) in &r.terms {
@@ -792,25 +782,17 @@ mod heuristic {
         let dual_order = sorted(&|j| (by_dual[j], 0.0));
         let room_order = sorted(&|j| (by_room[j], 0.0));
 
-        let new_state = || {
-            let mut s = State {
-                cols: &cols,
-                lower: &lower,
-                upper: &upper,
-                tol: &tol,
-                profit: &profit,
-                x: vec![false; n],
-                act: vec![0.0; m],
-                value: 0.0,
-                delta: vec![0.0; m],
-                touched: Vec::new(),
-            };
-            for (j, &chosen) in base.iter().enumerate() {
-                if chosen {
-                    s.flip(j);
-                }
-            }
-            s
+        let new_state = || State {
+            cols: &cols,
+            lower: &lower,
+            upper: &upper,
+            tol: &tol,
+            profit: &profit,
+            x: vec![false; n],
+            act: vec![0.0; m],
+            value: 0.0,
+            delta: vec![0.0; m],
+            touched: Vec::new(),
         };
         // Work budget for swap checks, so large models stay quick.
         let mut budget: u64 = 2_000_000;
@@ -829,7 +811,7 @@ mod heuristic {
         let mut rng = Rng(0);
         let mut s = new_state();
         for (j, &chosen) in best_x.iter().enumerate() {
-            if chosen != s.x[j] {
+            if chosen {
                 s.flip(j);
             }
         }

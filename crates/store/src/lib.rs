@@ -18,6 +18,7 @@
 
 mod audit;
 mod capacity;
+mod gates;
 mod imports;
 mod intake;
 mod merges;
@@ -38,6 +39,7 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use audit::AuditEntry;
+pub use gates::GateRequestFilter;
 pub use imports::{ImportCounts, ImportedRow, Provenance, RowOrigin};
 pub use intake::{TriageDecision, Triaged};
 pub use projects::{NewProject, ProjectPage};

@@ -21,6 +21,10 @@ use portfolio_domain::consolidate::merge::{
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::demo::{self, DEPARTMENTS, THEMES};
 use portfolio_domain::filter::{ProjectFilter, ProjectQuery};
+use portfolio_domain::gates::{
+    parse_checklist, Gate, GateDecisionDraft, GateDecisionInput, GateRequest, GateRequestDraft,
+    GateStatus,
+};
 use portfolio_domain::intake::{Priority, PriorityDraft, PriorityFilter, PriorityStatus};
 use portfolio_domain::organisation::{Department, Organisation, Theme};
 use portfolio_domain::project::{CostDraft, Reference};
@@ -29,8 +33,8 @@ use portfolio_domain::{
     Stage, ValidationErrors,
 };
 use portfolio_store::{
-    Actor, Backend, ConnectOptions, ImportCounts, ImportedRow, NewProject, RowOrigin, Store,
-    StoreError, TriageDecision, Triaged,
+    Actor, Backend, ConnectOptions, GateRequestFilter, ImportCounts, ImportedRow, NewProject,
+    RowOrigin, Store, StoreError, TriageDecision, Triaged,
 };
 use sqlx::{Connection, Executor};
 
@@ -302,6 +306,9 @@ backend_tests!(
     upload_mappings_refuse_stale_writes_and_save_per_source,
     scenarios_keep_versions_and_refuse_stale_edits,
     scenario_runs_record_progress_cancel_and_results,
+    gate_checklists_default_and_refuse_stale_edits,
+    an_approved_gate_moves_the_project_in_one_transaction,
+    a_decision_on_a_project_that_moved_is_refused,
 );
 
 // ---------------------------------------------------------------------------
@@ -4317,4 +4324,287 @@ mod raid {
             2
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Stage gates
+// ---------------------------------------------------------------------------
+
+/// Requests `project`'s next gate with full evidence, the domain checking it.
+async fn request_next_gate(
+    store: &Store,
+    org: &Org,
+    project: &Project,
+    summary: &str,
+) -> Result<GateRequest, ValidationErrors> {
+    store
+        .create_gate_request(org.id(), &project.code, &actor(), |stored, checklist| {
+            GateRequestDraft {
+                project: stored.code.clone(),
+                to_stage: Gate::next_from(stored.stage).unwrap().to.as_str().into(),
+                summary: summary.into(),
+                evidence: demo::governance::evidence(&checklist.items),
+            }
+            .validate(stored.stage, checklist)
+        })
+        .await
+        .expect("store answers")
+}
+
+fn decision(outcome: &str) -> GateDecisionInput {
+    GateDecisionDraft {
+        outcome: outcome.into(),
+        reasons: "The evidence is complete.".into(),
+        conditions: if outcome == "approved_with_conditions" {
+            "Report the costs again in three months.".into()
+        } else {
+            String::new()
+        },
+    }
+    .validate()
+    .unwrap()
+}
+
+async fn decide(
+    store: &Store,
+    org: &Org,
+    request: &GateRequest,
+    version: i64,
+    outcome: &str,
+) -> Result<Result<GateRequest, ValidationErrors>, StoreError> {
+    store
+        .decide_gate_request(
+            org.id(),
+            request.id,
+            version,
+            &decision(outcome),
+            &actor(),
+            |r, p| r.check_can_decide(p.stage),
+        )
+        .await
+}
+
+async fn gate_checklists_default_and_refuse_stale_edits(store: &Store) {
+    let org = migrated_org(store).await;
+    let other = new_org(store, "southby", "SB").await;
+    let lists = store.gate_checklists(org.id()).await.unwrap();
+    assert_eq!(lists.len(), 5, "one per forward step of the path");
+    assert!(lists.iter().all(|l| l.version == 0 && !l.items.is_empty()));
+    let gate = Gate::parse("concept-design").unwrap();
+    let audits = store.audit_count(org.id()).await.unwrap();
+    let items = parse_checklist(
+        gate,
+        &[
+            "Business case approved".into(),
+            "<b>DPIA</b> & 'screening'".into(),
+        ],
+    )
+    .unwrap();
+    let saved = store
+        .put_gate_checklist(org.id(), gate, 0, &items, &actor())
+        .await
+        .unwrap();
+    assert_eq!(saved.version, 1);
+    assert_eq!(
+        saved.items[1].label, "<b>DPIA</b> & 'screening'",
+        "stored as typed"
+    );
+    assert_eq!(store.gate_checklist(org.id(), gate).await.unwrap(), saved);
+    // A second writer who also read the default is refused.
+    match store
+        .put_gate_checklist(org.id(), gate, 0, &items[..1], &actor())
+        .await
+    {
+        Err(StoreError::Conflict {
+            current_version, ..
+        }) => assert_eq!(current_version, 1),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let again = store
+        .put_gate_checklist(org.id(), gate, 1, &items[..1], &actor())
+        .await
+        .unwrap();
+    assert_eq!((again.version, again.items.len()), (2, 1));
+    // Another organisation keeps the default.
+    assert_eq!(
+        store
+            .gate_checklist(other.id(), gate)
+            .await
+            .unwrap()
+            .version,
+        0
+    );
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        audits + 2,
+        "one audit record per saved checklist, none for the refused one"
+    );
+}
+
+async fn an_approved_gate_moves_the_project_in_one_transaction(store: &Store) {
+    let org = migrated_org(store).await;
+    let project = org.create(store, &draft("Virtual social work")).await;
+    assert_eq!(project.stage, Stage::Concept);
+    let request = request_next_gate(store, &org, &project, "Ready <script>alert(1)</script>")
+        .await
+        .unwrap();
+    assert_eq!(request.status, GateStatus::Pending);
+    assert_eq!(
+        (request.from_stage, request.to_stage),
+        (Stage::Concept, Stage::Design)
+    );
+    assert_eq!(request.summary, "Ready <script>alert(1)</script>");
+    assert_eq!(request.evidence.len(), 4);
+    assert_eq!(
+        store.gate_request(org.id(), request.id).await.unwrap(),
+        request
+    );
+
+    // A second request while one waits is refused on to_stage, writing nothing.
+    let audits = store.audit_count(org.id()).await.unwrap();
+    let second = request_next_gate(store, &org, &project, "again")
+        .await
+        .unwrap_err();
+    assert!(
+        second
+            .for_field("to_stage")
+            .unwrap()
+            .contains("already waiting"),
+        "{second}"
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audits);
+
+    // Stale: refused, nothing written, the project stays.
+    assert!(matches!(
+        decide(store, &org, &request, 7, "approved").await,
+        Err(StoreError::Conflict {
+            current_version: 1,
+            ..
+        })
+    ));
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audits);
+    assert_eq!(
+        store.project(org.id(), &project.code).await.unwrap().stage,
+        Stage::Concept
+    );
+
+    let decided = decide(store, &org, &request, 1, "approved_with_conditions")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(decided.status, GateStatus::ApprovedWithConditions);
+    assert_eq!(decided.version, 2);
+    let d = decided.decision.as_ref().unwrap();
+    assert_eq!(d.decided_by.label, ACTOR_LABEL);
+    assert!(d.conditions.contains("three months"));
+    let moved = store.project(org.id(), &project.code).await.unwrap();
+    assert_eq!(moved.stage, Stage::Design);
+    assert_eq!(moved.version, project.version + 1);
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        audits + 2,
+        "the decision and the stage move"
+    );
+    let history = store
+        .history(org.id(), "project", project.id)
+        .await
+        .unwrap();
+    assert_eq!(history.last().unwrap().action, "gate_approved");
+    assert_eq!(
+        history.last().unwrap().changed_fields(),
+        vec!["stage".to_string()]
+    );
+
+    // Decided once: a second decision is refused by the check, nothing written.
+    let again = decide(store, &org, &decided, 2, "rejected")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        again
+            .for_field("outcome")
+            .unwrap()
+            .contains("already decided"),
+        "{again}"
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audits + 2);
+
+    // The next gate may be requested now; rejected, the project stays.
+    let next = request_next_gate(store, &org, &moved, "Delivery")
+        .await
+        .unwrap();
+    assert_eq!(next.to_stage, Stage::Delivery);
+    let rejected = decide(store, &org, &next, 1, "rejected")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rejected.status, GateStatus::Rejected);
+    assert_eq!(
+        store.project(org.id(), &project.code).await.unwrap().stage,
+        Stage::Design
+    );
+
+    let pending = store
+        .gate_requests(
+            org.id(),
+            &GateRequestFilter {
+                status: Some(GateStatus::Pending),
+                project_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(pending.is_empty());
+    let all = store
+        .gate_requests(
+            org.id(),
+            &GateRequestFilter {
+                status: None,
+                project_id: Some(project.id),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![next.id, request.id],
+        "newest first"
+    );
+}
+
+async fn a_decision_on_a_project_that_moved_is_refused(store: &Store) {
+    let org = migrated_org(store).await;
+    let project = org.create(store, &draft("Case management")).await;
+    let request = request_next_gate(store, &org, &project, "").await.unwrap();
+    // The project is put on hold after the request (an edit, not a gate).
+    let held = edit(&org, &project, |d| d.stage = "on_hold".into());
+    update(store, &org, &project.code, project.version, &held)
+        .await
+        .unwrap()
+        .unwrap();
+    let audits = store.audit_count(org.id()).await.unwrap();
+    let refused = decide(store, &org, &request, 1, "approved")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        refused
+            .for_field("outcome")
+            .unwrap()
+            .contains("now in On hold"),
+        "{refused}"
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audits);
+    assert_eq!(
+        store.project(org.id(), &project.code).await.unwrap().stage,
+        Stage::OnHold
+    );
+    assert_eq!(
+        store
+            .gate_request(org.id(), request.id)
+            .await
+            .unwrap()
+            .status,
+        GateStatus::Pending
+    );
 }

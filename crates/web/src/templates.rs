@@ -43,6 +43,24 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("lineage.html", include_str!("../templates/lineage.html")),
     ("error.html", include_str!("../templates/error.html")),
+    (
+        "governance.html",
+        include_str!("../templates/governance.html"),
+    ),
+    ("gates.html", include_str!("../templates/gates.html")),
+    ("gate.html", include_str!("../templates/gate.html")),
+    (
+        "gate_request_form.html",
+        include_str!("../templates/gate_request_form.html"),
+    ),
+    (
+        "gate_checklists.html",
+        include_str!("../templates/gate_checklists.html"),
+    ),
+    (
+        "project_gates.html",
+        include_str!("../templates/project_gates.html"),
+    ),
     ("scoring.html", include_str!("../templates/scoring.html")),
     (
         "scoring_edit.html",

@@ -125,6 +125,12 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/escalated-risks", "get"),
         ("/api/v1/risk-scales", "get"),
         ("/api/v1/risk-scales", "put"),
+        ("/api/v1/gate-checklists", "get"),
+        ("/api/v1/gate-checklists/{gate}", "put"),
+        ("/api/v1/gate-requests", "get"),
+        ("/api/v1/gate-requests", "post"),
+        ("/api/v1/gate-requests/{id}", "get"),
+        ("/api/v1/gate-requests/{id}/decision", "post"),
     ];
     for (path, method) in expected {
         assert!(
@@ -170,7 +176,8 @@ async fn every_documented_operation_is_mounted() {
             .replace("{id}", "1")
             .replace("{source}", "health.csv")
             .replace("{slug}", "developers")
-            .replace("{year}", "2027-28");
+            .replace("{year}", "2027-28")
+            .replace("{gate}", "concept-design");
         assert!(!uri.contains('{'), "unfilled parameter in {path}");
         let method: Method = method.to_uppercase().parse().unwrap();
         let mut b = Request::builder()

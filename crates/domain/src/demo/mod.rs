@@ -8,6 +8,7 @@
 
 pub mod capacity;
 pub mod catalogue;
+pub mod governance;
 pub mod raid;
 pub mod scenarios;
 pub mod scoring;

@@ -30,6 +30,7 @@ use crate::session::ApiCaller;
 use crate::AppState;
 
 mod capacity;
+mod gates;
 mod raid;
 mod scenarios;
 mod scoring;
@@ -47,7 +48,7 @@ const DEFAULT_LIMIT: u32 = 50;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "prioritisation", description = "The scoring model, project assessments and the ranked list"), (name = "capacity", description = "Resource pools, budgets, project plans and the supply-versus-demand heat map"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "raid", description = "The RAID register: risks, assumptions, issues and dependencies, the 5×5 heat map, escalated risks and the scale words"), (name = "operations", description = "Health checks"))
+    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "prioritisation", description = "The scoring model, project assessments and the ranked list"), (name = "capacity", description = "Resource pools, budgets, project plans and the supply-versus-demand heat map"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "raid", description = "The RAID register: risks, assumptions, issues and dependencies, the 5×5 heat map, escalated risks and the scale words"), (name = "governance", description = "Stage gates: checklists, requests and the board's decisions"), (name = "operations", description = "Health checks"))
 )]
 struct ApiDoc;
 
@@ -91,6 +92,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ready))
         .merge(scoring::routes())
         .merge(capacity::routes())
+        .merge(gates::routes())
         .merge(scenarios::routes())
         .merge(raid::routes())
 }

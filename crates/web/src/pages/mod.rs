@@ -4,6 +4,7 @@ mod capacity;
 mod dashboard;
 mod duplicates;
 mod form;
+mod gates;
 mod imports;
 mod merge;
 mod priorities;
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/priorities/{id}/decline", post(priorities::decline))
         .merge(scoring::router())
         .merge(capacity::router())
+        .merge(gates::router())
         .merge(scenarios::router())
         .merge(raid::router())
 }

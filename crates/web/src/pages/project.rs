@@ -232,11 +232,12 @@ pub(crate) async fn page(
     let priority_score = super::scoring::project_score(state, session, &project.code).await?;
     let plan = super::capacity::plan_summary(state, session, &project).await?;
     let raid = super::raid::project_summary(state, session, &project.code).await?;
+    let gates = super::gates::project_section(state, session, &project).await?;
     Ok(render_status(
         status,
         "project.html",
         context! {
-            plan, raid, p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
+            plan, raid, gates, p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
             merged => matches!(notice, Notice::Merged), undone => matches!(notice, Notice::Undone),
             priority_score,
             lineage => lineage_view(&lineage), project_scenarios, change_requests, imported_from, undo_error, errors, ..base
