@@ -209,10 +209,9 @@ impl Lp {
             }
         }
         // Solve B T = [A, -I] with partial pivoting; B's column p belongs to row p.
-        let mut perm: Vec<usize> = (0..m).collect();
         for p in 0..m {
             let (mut best, mut best_abs) = (p, 0.0);
-            for (r, _) in perm.iter().enumerate().skip(p) {
+            for r in p..m {
                 let v = b[r * m + p].abs();
                 if v > best_abs {
                     best = r;
@@ -229,7 +228,6 @@ impl Lp {
                 for c in 0..w {
                     t.swap(p * w + c, best * w + c);
                 }
-                perm.swap(p, best);
             }
             let piv = b[p * m + p];
             for c in 0..m {
