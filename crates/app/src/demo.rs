@@ -140,7 +140,9 @@ impl App {
         self.seed_demo_raid(admin_password, with_projects, &actor)
             .await?;
         if with_projects {
+            self.seed_demo_last_board(&actor).await?;
             self.seed_demo_governance(&actor).await?;
+            self.seed_demo_next_board(&actor).await?;
         }
         Ok(DemoSeed {
             organisation_slug: demo::ORGANISATION_SLUG.to_string(),
@@ -223,6 +225,89 @@ impl App {
         Ok(())
     }
 
+    /// The Programme Board's last meeting, four weeks ago: its agenda built
+    /// from the escalated risks and the Red and Amber/Red projects, a
+    /// strategy item added by hand, a decision on every item and three
+    /// actions, all through the services the programme office uses.
+    async fn seed_demo_last_board(&self, actor: &Actor) -> Result<()> {
+        use portfolio_domain::demo::governance as g;
+        use portfolio_domain::meetings::{
+            AgendaItemDraft, AgendaKind, DecisionDraft, MeetingActionDraft, MeetingDraft,
+        };
+        let caller = self
+            .command_line_caller(demo::ORGANISATION_SLUG, &actor.label)
+            .await?;
+        let on = crate::meetings::today() - chrono::Duration::days(g::LAST_MEETING_DAYS_AGO);
+        let created = self.create_meeting(&caller, &board_draft(on)).await?;
+        let id = created.meeting.id;
+        let record = self
+            .add_agenda_item(
+                &caller,
+                id,
+                &AgendaItemDraft {
+                    title: g::STRATEGY_ITEM.0.to_string(),
+                    detail: g::STRATEGY_ITEM.1.to_string(),
+                },
+            )
+            .await?;
+        for item in &record.agenda {
+            let text = match item.kind {
+                AgendaKind::EscalatedRisk => g::RISK_DECISION,
+                AgendaKind::ProjectConfidence => g::PROJECT_DECISION,
+                _ => g::STRATEGY_DECISION,
+            };
+            self.record_decision(
+                &caller,
+                id,
+                &DecisionDraft {
+                    agenda_item: item.id,
+                    text: text.to_string(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        let strategy = record.agenda.iter().find(|i| i.by_hand).map(|i| i.id);
+        let risk = record
+            .agenda
+            .iter()
+            .find(|i| i.kind == AgendaKind::EscalatedRisk)
+            .map(|i| i.id)
+            .or(strategy);
+        for (n, (description, owner, days, status)) in g::ACTIONS.iter().enumerate() {
+            let action = self
+                .add_meeting_action(
+                    &caller,
+                    id,
+                    &MeetingActionDraft {
+                        agenda_item: if n == 2 { risk } else { strategy },
+                        description: description.to_string(),
+                        owner: owner.to_string(),
+                        due_on: (on + chrono::Duration::days(*days)).to_string(),
+                    },
+                )
+                .await?;
+            if *status != "not_started" {
+                self.set_meeting_action_status(&caller, action.id, action.version, status)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The Programme Board's next meeting, in two weeks: its agenda holds
+    /// the gate requests waiting, the escalated risks and the projects
+    /// rated Red or Amber/Red, for the board to decide.
+    async fn seed_demo_next_board(&self, actor: &Actor) -> Result<()> {
+        use portfolio_domain::demo::governance as g;
+        let caller = self
+            .command_line_caller(demo::ORGANISATION_SLUG, &actor.label)
+            .await?;
+        let on = crate::meetings::today() + chrono::Duration::days(g::NEXT_MEETING_IN_DAYS);
+        self.create_meeting(&caller, &board_draft(on)).await?;
+        Ok(())
+    }
+
     /// The demo council's scenarios (defined, not yet run).
     async fn seed_demo_scenarios(&self, actor: &Actor) -> Result<()> {
         let org = self
@@ -297,6 +382,19 @@ impl App {
 /// projects of the demo programme and 24 overlaps, in each department's own
 /// shape (XLSX workbooks, a Windows-1252 semicolon CSV, a UTF-8 CSV with a
 /// byte-order mark…). Always the same bytes' content.
+/// A Programme Board meeting of the demo council on `on`.
+fn board_draft(on: chrono::NaiveDate) -> portfolio_domain::meetings::MeetingDraft {
+    use portfolio_domain::demo::governance as g;
+    portfolio_domain::meetings::MeetingDraft {
+        body: "programme_board".into(),
+        meets_on: on.to_string(),
+        location: g::MEETING_PLACE.into(),
+        attendees: g::BOARD_MEMBERS.iter().map(|e| e.to_string()).collect(),
+        guests: g::BOARD_GUESTS.iter().map(|e| e.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
 pub fn demo_spreadsheets() -> Vec<ImportFile> {
     use portfolio_domain::demo::spreadsheets::{spreadsheets, DemoFormat};
     spreadsheets()

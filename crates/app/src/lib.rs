@@ -16,6 +16,7 @@ pub mod gates;
 mod group_commit;
 pub mod import;
 pub mod intake;
+pub mod meetings;
 pub mod merges;
 pub mod projects;
 pub mod raid;

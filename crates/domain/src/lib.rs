@@ -17,6 +17,7 @@ pub mod errors;
 pub mod filter;
 pub mod gates;
 pub mod intake;
+pub mod meetings;
 pub mod money;
 pub mod organisation;
 pub mod project;

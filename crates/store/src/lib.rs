@@ -21,6 +21,7 @@ mod capacity;
 mod gates;
 mod imports;
 mod intake;
+mod meetings;
 mod merges;
 mod organisations;
 mod projects;

@@ -26,8 +26,13 @@ use portfolio_domain::gates::{
     GateStatus,
 };
 use portfolio_domain::intake::{Priority, PriorityDraft, PriorityFilter, PriorityStatus};
+use portfolio_domain::meetings::{
+    auto_agenda, AgendaItemDraft, AgendaItemInput, AgendaKind, Body, DecisionDraft,
+    MeetingActionDraft, MeetingDraft, MeetingInput, Pending,
+};
 use portfolio_domain::organisation::{Department, Organisation, Theme};
 use portfolio_domain::project::{CostDraft, Reference};
+use portfolio_domain::raid::ActionStatus;
 use portfolio_domain::{
     DeliveryConfidence, FinancialYear, GovUkPhase, Project, ProjectDraft, ProjectInput, Role,
     Stage, ValidationErrors,
@@ -309,6 +314,8 @@ backend_tests!(
     gate_checklists_default_and_refuse_stale_edits,
     an_approved_gate_moves_the_project_in_one_transaction,
     a_decision_on_a_project_that_moved_is_refused,
+    a_board_decision_on_a_gate_moves_the_project_and_is_logged,
+    meeting_actions_and_dates_are_checked_and_versioned,
 );
 
 // ---------------------------------------------------------------------------
@@ -4606,5 +4613,355 @@ async fn a_decision_on_a_project_that_moved_is_refused(store: &Store) {
             .unwrap()
             .status,
         GateStatus::Pending
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Board meetings
+// ---------------------------------------------------------------------------
+
+fn meeting_input(store_users: &[portfolio_domain::organisation::User], on: &str) -> MeetingInput {
+    MeetingDraft {
+        body: "programme_board".into(),
+        meets_on: on.into(),
+        location: "Council Chamber & <Room 2>".into(),
+        attendees: store_users.iter().map(|u| u.email.clone()).collect(),
+        guests: vec!["Cllr Jane Smith, Cabinet Member for Digital".into()],
+        ..Default::default()
+    }
+    .validate(store_users)
+    .unwrap()
+}
+
+/// The agenda the app builds: the pending gate requests, nothing else here.
+fn gate_agenda(requests: &[&GateRequest]) -> Vec<AgendaItemInput> {
+    auto_agenda(
+        &Pending {
+            gate_requests: requests
+                .iter()
+                .map(|r| {
+                    (
+                        r.id,
+                        r.project_code.clone(),
+                        r.project_title.clone(),
+                        r.gate().label(),
+                    )
+                })
+                .collect(),
+            escalated_risks: Vec::new(),
+            projects: Vec::new(),
+        },
+        &[],
+    )
+}
+
+fn gate_decision(item: i64, version: i64, outcome: &str) -> DecisionDraft {
+    DecisionDraft {
+        agenda_item: item,
+        gate: Some(GateDecisionDraft {
+            outcome: outcome.into(),
+            reasons: "The business case is sound.".into(),
+            conditions: String::new(),
+        }),
+        gate_version: Some(version),
+        ..Default::default()
+    }
+}
+
+async fn a_board_decision_on_a_gate_moves_the_project_and_is_logged(store: &Store) {
+    let org = migrated_org(store).await;
+    let ann = viewer_ann(store, &org).await;
+    let project = org.create(store, &draft("Blue badge renewals")).await;
+    let request = request_next_gate(store, &org, &project, "Ready")
+        .await
+        .unwrap();
+    let record = store
+        .create_meeting(
+            org.id(),
+            &meeting_input(std::slice::from_ref(&ann), "2027-01-14"),
+            &gate_agenda(&[&request]),
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(record.meeting.title, "Programme Board, 14 January 2027");
+    assert_eq!(record.meeting.location, "Council Chamber & <Room 2>");
+    assert_eq!(record.meeting.attendees.len(), 2);
+    assert_eq!(record.agenda.len(), 1);
+    let item = &record.agenda[0];
+    assert_eq!(
+        (item.kind, item.ref_id),
+        (AgendaKind::GateRequest, Some(request.id))
+    );
+    assert_eq!(
+        store.meeting(org.id(), record.meeting.id).await.unwrap(),
+        record
+    );
+
+    // A stale gate version: refused, nothing written.
+    let audits = store.audit_count(org.id()).await.unwrap();
+    let stale = store
+        .record_decision(org.id(), record.meeting.id, &actor(), |m| {
+            gate_decision(item.id, 9, "approved").validate(m)
+        })
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audits);
+
+    let (after, decision) = store
+        .record_decision(org.id(), record.meeting.id, &actor(), |m| {
+            gate_decision(item.id, request.version, "approved").validate(m)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(decision.outcome, Some(GateStatus::Approved));
+    assert_eq!(decision.text, "Approved. The business case is sound.");
+    assert_eq!(after.decisions, vec![decision.clone()]);
+    assert_eq!(
+        store.project(org.id(), &project.code).await.unwrap().stage,
+        Stage::Design,
+        "the approval moved the project"
+    );
+    let gate = store.gate_request(org.id(), request.id).await.unwrap();
+    assert_eq!(gate.status, GateStatus::Approved);
+    assert_eq!(gate.decision.unwrap().meeting_id, Some(record.meeting.id));
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        audits + 3,
+        "the gate decision, the stage move and the board decision"
+    );
+
+    // Decided once: a second decision on the same gate writes nothing.
+    let again = store
+        .record_decision(org.id(), record.meeting.id, &actor(), |m| {
+            gate_decision(item.id, 2, "rejected").validate(m)
+        })
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        again
+            .for_field("outcome")
+            .unwrap()
+            .contains("already decided"),
+        "{again}"
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audits + 3);
+    assert_eq!(
+        store
+            .meeting(org.id(), record.meeting.id)
+            .await
+            .unwrap()
+            .decisions
+            .len(),
+        1
+    );
+
+    // A hand-added item takes words; the log lists both, latest meeting first.
+    let (with_item, added) = store
+        .add_agenda_items(org.id(), record.meeting.id, &actor(), |_| {
+            vec![AgendaItemDraft {
+                title: "Digital strategy refresh".into(),
+                detail: String::new(),
+            }
+            .validate()
+            .unwrap()]
+        })
+        .await
+        .unwrap();
+    assert_eq!(added, 1);
+    let other = with_item.agenda.last().unwrap().clone();
+    assert_eq!(other.position, 2);
+    store
+        .record_decision(org.id(), record.meeting.id, &actor(), |m| {
+            DecisionDraft {
+                agenda_item: other.id,
+                text: "Noted; the strategy returns in March.".into(),
+                ..Default::default()
+            }
+            .validate(m)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let log = store.decision_log(org.id()).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|d| d.meets_on == record.meeting.meets_on));
+    assert_eq!(log[0].agenda_title, "Digital strategy refresh");
+    assert_eq!(log[1].project_code.as_deref(), Some(project.code.as_str()));
+    let audit = store
+        .history(org.id(), "board_decision", decision.id)
+        .await
+        .unwrap();
+    assert_eq!(audit[0].action, "recorded");
+    assert_eq!(
+        audit[0].after.as_ref().unwrap()["meeting_title"],
+        "Programme Board, 14 January 2027"
+    );
+
+    // The same gate request is not put on the agenda twice.
+    let (_, added) = store
+        .add_agenda_items(org.id(), record.meeting.id, &actor(), |m| {
+            let mut items = gate_agenda(&[&request]);
+            items.retain(|i| {
+                !m.agenda
+                    .iter()
+                    .any(|a| a.ref_id == i.ref_id && a.kind == i.kind)
+            });
+            items.extend(gate_agenda(&[&request]));
+            items
+        })
+        .await
+        .unwrap();
+    assert_eq!(added, 0);
+}
+
+async fn meeting_actions_and_dates_are_checked_and_versioned(store: &Store) {
+    let org = migrated_org(store).await;
+    let ann = viewer_ann(store, &org).await;
+    let users = vec![ann.clone()];
+    let first = store
+        .create_meeting(
+            org.id(),
+            &meeting_input(&users, "2027-01-14"),
+            &[],
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let later = store
+        .create_meeting(
+            org.id(),
+            &meeting_input(&users, "2027-02-11"),
+            &[],
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .previous_meeting(org.id(), Body::ProgrammeBoard, later.meeting.meets_on)
+            .await
+            .unwrap()
+            .map(|m| m.id),
+        Some(first.meeting.id)
+    );
+    assert!(store
+        .previous_meeting(org.id(), Body::Cabinet, later.meeting.meets_on)
+        .await
+        .unwrap()
+        .is_none());
+    let audits = store.audit_count(org.id()).await.unwrap();
+    let early = store
+        .add_meeting_action(org.id(), first.meeting.id, &actor(), |m| {
+            MeetingActionDraft {
+                description: "Bring back the costs".into(),
+                owner: ann.email.clone(),
+                due_on: "2027-01-13".into(),
+                ..Default::default()
+            }
+            .validate(m, &users)
+        })
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(early.for_field("due_on").unwrap().contains("on or after"));
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audits);
+    let action = store
+        .add_meeting_action(org.id(), first.meeting.id, &actor(), |m| {
+            MeetingActionDraft {
+                description: "Bring back the costs".into(),
+                owner: ann.email.clone(),
+                due_on: "2027-02-01".into(),
+                ..Default::default()
+            }
+            .validate(m, &users)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(action.owner.name, "Ann");
+    assert_eq!(action.status, ActionStatus::NotStarted);
+    let done = store
+        .set_meeting_action_status(org.id(), action.id, 1, ActionStatus::Done, &actor())
+        .await
+        .unwrap();
+    assert_eq!((done.status, done.version), (ActionStatus::Done, 2));
+    assert!(matches!(
+        store
+            .set_meeting_action_status(org.id(), action.id, 1, ActionStatus::InProgress, &actor())
+            .await,
+        Err(StoreError::Conflict {
+            current_version: 2,
+            ..
+        })
+    ));
+    assert_eq!(store.meeting_actions(org.id()).await.unwrap(), vec![done]);
+
+    // Moving the meeting after its action's due date is refused by the check.
+    let moved = store
+        .update_meeting(
+            org.id(),
+            first.meeting.id,
+            1,
+            &meeting_input(&users, "2027-03-01"),
+            &actor(),
+            |m| match m.actions.iter().map(|a| a.due_on).min() {
+                Some(d) if d < NaiveDate::from_ymd_opt(2027, 3, 1).unwrap() => Err(
+                    ValidationErrors::single("meets_on", "after an action's due date"),
+                ),
+                _ => Ok(()),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(moved.is_err());
+    let stale = store
+        .update_meeting(
+            org.id(),
+            first.meeting.id,
+            5,
+            &meeting_input(&users, "2027-01-15"),
+            &actor(),
+            |_| Ok(()),
+        )
+        .await;
+    assert!(matches!(
+        stale,
+        Err(StoreError::Conflict {
+            current_version: 1,
+            ..
+        })
+    ));
+    let renamed = store
+        .update_meeting(
+            org.id(),
+            first.meeting.id,
+            1,
+            &meeting_input(&users, "2027-01-15"),
+            &actor(),
+            |_| Ok(()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.meeting.version, 2);
+    assert_eq!(renamed.meeting.title, "Programme Board, 15 January 2027");
+    let counts = store.meeting_counts(org.id()).await.unwrap();
+    assert_eq!(counts.get(&first.meeting.id), Some(&(0, 1)));
+    assert_eq!(
+        store
+            .meetings(org.id())
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect::<Vec<_>>(),
+        vec![later.meeting.id, first.meeting.id],
+        "latest first"
     );
 }

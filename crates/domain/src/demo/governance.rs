@@ -63,3 +63,56 @@ pub fn evidence(items: &[ChecklistItem]) -> Vec<EvidenceDraft> {
         })
         .collect()
 }
+
+/// The demo's Programme Board: the last meeting was held this many days
+/// before the demo starts, and the next is this many days after.
+pub const LAST_MEETING_DAYS_AGO: i64 = 28;
+pub const NEXT_MEETING_IN_DAYS: i64 = 14;
+pub const MEETING_PLACE: &str = "Committee Room 2, County Hall";
+
+/// Who attends the board, by email (users of the demo council), and a guest.
+pub const BOARD_MEMBERS: [&str; 5] = [
+    "cdo@northmere.example",
+    "programme.manager@northmere.example",
+    "finance.head@northmere.example",
+    "transformation.head@northmere.example",
+    super::ADMIN_EMAIL,
+];
+pub const BOARD_GUESTS: [&str; 1] = ["Cllr Helen Marsh, Cabinet Member for Resources and Digital"];
+
+/// The item the last meeting added by hand, and its decision.
+pub const STRATEGY_ITEM: (&str, &str) = (
+    "Digital strategy: six-month review",
+    "The Chief Digital Officer presents progress against the digital strategy and the pipeline for next year.",
+);
+pub const STRATEGY_DECISION: &str =
+    "Noted the progress. Agreed that the refreshed strategy goes to Cabinet in March, \
+     with next year's pipeline prioritised by the scoring model.";
+/// The last meeting's decision on each escalated risk and on each project rated Red or Amber/Red.
+pub const RISK_DECISION: &str =
+    "Accepted the assessment and its actions; the board reviews the risk again at its next meeting.";
+pub const PROJECT_DECISION: &str =
+    "Asked the project manager for a recovery plan, with revised dates and costs, by the next meeting.";
+
+/// Actions of the last meeting: (description, owner's email, days after
+/// the meeting it is due, status).
+pub const ACTIONS: [(&str, &str, i64, &str); 3] = [
+    (
+        "Circulate the refreshed digital strategy to Cabinet Members before the March Cabinet.",
+        "cdo@northmere.example",
+        21,
+        "in_progress",
+    ),
+    (
+        "Confirm the 2027/28 capital reserve for digital projects with the Section 151 officer.",
+        "finance.head@northmere.example",
+        14,
+        "done",
+    ),
+    (
+        "Bring a costed option for two contract developers to ease the capacity risk.",
+        "programme.manager@northmere.example",
+        42,
+        "not_started",
+    ),
+];

@@ -31,6 +31,7 @@ use crate::AppState;
 
 mod capacity;
 mod gates;
+mod meetings;
 mod raid;
 mod scenarios;
 mod scoring;
@@ -95,6 +96,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(gates::routes())
         .merge(scenarios::routes())
         .merge(raid::routes())
+        .merge(meetings::routes())
 }
 
 /// Routes that take a spreadsheet: served with the upload's larger body limit.

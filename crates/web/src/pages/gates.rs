@@ -131,10 +131,24 @@ pub async fn governance_page(
         .gate_requests(session.caller(), Some("pending"), None)
         .await?
         .len();
+    let today = portfolio_app::meetings::today();
+    let next_meeting = state
+        .app
+        .meetings(session.caller())
+        .await?
+        .into_iter()
+        .rev()
+        .find(|s| s.meeting.upcoming(today))
+        .map(|s| context! { id => s.meeting.id, title => s.meeting.title });
+    let open_actions = state
+        .app
+        .meeting_actions(session.caller(), true)
+        .await?
+        .len();
     Ok(render_status(
         StatusCode::OK,
         "governance.html",
-        context! { pending, ..base },
+        context! { pending, next_meeting, open_actions, ..base },
     ))
 }
 

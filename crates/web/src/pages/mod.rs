@@ -6,6 +6,7 @@ mod duplicates;
 mod form;
 mod gates;
 mod imports;
+mod meetings;
 mod merge;
 mod priorities;
 mod project;
@@ -68,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .merge(gates::router())
         .merge(scenarios::router())
         .merge(raid::router())
+        .merge(meetings::router())
 }
 
 /// Pages that take a spreadsheet: served with the upload's larger body limit.
