@@ -232,7 +232,7 @@ impl App {
     async fn seed_demo_last_board(&self, actor: &Actor) -> Result<()> {
         use portfolio_domain::demo::governance as g;
         use portfolio_domain::meetings::{
-            AgendaItemDraft, AgendaKind, DecisionDraft, MeetingActionDraft, MeetingDraft,
+            AgendaItemDraft, AgendaKind, DecisionDraft, MeetingActionDraft,
         };
         let caller = self
             .command_line_caller(demo::ORGANISATION_SLUG, &actor.label)

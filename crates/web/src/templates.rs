@@ -50,9 +50,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("gates.html", include_str!("../templates/gates.html")),
     ("meetings.html", include_str!("../templates/meetings.html")),
     ("meeting.html", include_str!("../templates/meeting.html")),
-    ("meeting_form.html", include_str!("../templates/meeting_form.html")),
-    ("meeting_item.html", include_str!("../templates/meeting_item.html")),
-    ("decisions.html", include_str!("../templates/decisions.html")),
+    (
+        "meeting_form.html",
+        include_str!("../templates/meeting_form.html"),
+    ),
+    (
+        "meeting_item.html",
+        include_str!("../templates/meeting_item.html"),
+    ),
+    (
+        "decisions.html",
+        include_str!("../templates/decisions.html"),
+    ),
     ("gate.html", include_str!("../templates/gate.html")),
     (
         "gate_request_form.html",
