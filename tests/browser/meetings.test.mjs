@@ -1,8 +1,10 @@
-// Board meetings in a real browser: the demo's next Programme Board holds
-// the gate requests waiting; the board's decider approves one on its agenda
-// item, the project moves to its next stage, an action is recorded, the
-// decision log finds the decision, and axe-core finds no WCAG 2.2 AA
-// violation on any meeting page (with and without form errors).
+// Board meetings and highlight reports in a real browser: the demo's next
+// Programme Board holds the gate requests waiting; the board's decider
+// approves one on its agenda item, the project moves to its next stage, an
+// action is recorded, the decision log finds the decision; a project
+// manager writes this month's highlight report and the project's rating
+// and trend follow. axe-core finds no WCAG 2.2 AA violation on any meeting
+// or highlight page (with and without form errors).
 // Starts its own demo server with fresh data.
 //
 //   node --test tests/browser/meetings.test.mjs
@@ -16,6 +18,7 @@ import {
   fillDate,
   launchBrowser,
   newPage,
+  projectCodesOnPage,
   selectFirstRealOption,
   signIn,
   startServer,
@@ -133,6 +136,42 @@ test('scheduling a meeting names every problem and builds its agenda', { timeout
     assert.match(await page.locator('h1').innerText(), /^Cabinet, 28 February 2027$/);
     assert.match(await page.locator('.govuk-notification-banner').innerText(), /scheduled with \d+ items on its agenda/);
     assert.match(await page.locator('#details').innerText(), /Chief Executive/);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test("this month's highlight report sets the project's confidence and joins the trend", { timeout: 120_000 }, async () => {
+  const page = await newPage(browser, server.baseURL);
+  try {
+    await signIn(page, server.password);
+    await visit(page, '/highlights');
+    assert.match(await page.locator('#programme-trend').innerText(), /Reports/);
+    assert.ok(await page.locator('#reports tbody tr').count() > 0, "last month's reports are listed");
+    await assertNoAxeViolations(page, 'programme highlight reports');
+    await visit(page, '/projects?stage=delivery');
+    const [code] = await projectCodesOnPage(page);
+    await visit(page, `/projects/${code}`);
+    await Promise.all([page.waitForURL(`**/projects/${code}/highlights`), page.locator('#highlights-link a').click()]);
+    assert.equal(await page.locator('#confidence-trend tbody tr').count(), 2, 'two months reported');
+    await assertNoAxeViolations(page, "a project's highlight reports");
+    await Promise.all([page.waitForURL('**/highlights/new'), page.getByRole('button', { name: /^Write the .* report$/ }).click()]);
+    await page.getByLabel('Why, in one line').fill('');
+    let response = await submitForm(page, 'Save the report');
+    assert.equal(response.status(), 422);
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Reason must not be empty/);
+    await assertNoAxeViolations(page, 'highlight report form with errors');
+    await page.getByRole('radio', { name: 'Green', exact: true }).check();
+    await page.getByLabel('Why, in one line').fill('Recovery plan worked: back on plan');
+    await page.getByLabel('Progress this month').fill('Defects fixed; the release went to residents on time.');
+    response = await submitForm(page, 'Save the report');
+    assert.equal(response.status(), 200);
+    assert.match(await page.locator('.govuk-notification-banner').innerText(), /highlight report for .* was saved/);
+    assert.equal(await page.locator('#confidence-trend tbody tr').count(), 3);
+    assert.match(await page.locator('main').innerText(), /Delivery confidence now: Green/);
+    await Promise.all([page.waitForURL(/\/highlights\/\d{4}-\d{2}$/), page.locator('#confidence-trend tbody a').first().click()]);
+    assert.match(await page.locator('#confidence').innerText(), /Green Recovery plan worked/);
+    await assertNoAxeViolations(page, 'one highlight report');
   } finally {
     await page.context().close();
   }

@@ -2,7 +2,7 @@
 
 use portfolio_domain::demo;
 use portfolio_domain::project::Reference;
-use portfolio_domain::{Role, ValidationErrors};
+use portfolio_domain::{Role, Stage, ValidationErrors};
 use portfolio_store::{Actor, NewProject};
 
 use crate::import::ImportFile;
@@ -142,6 +142,7 @@ impl App {
         if with_projects {
             self.seed_demo_last_board(&actor).await?;
             self.seed_demo_governance(&actor).await?;
+            self.seed_demo_highlights(&actor).await?;
             self.seed_demo_next_board(&actor).await?;
         }
         Ok(DemoSeed {
@@ -290,6 +291,68 @@ impl App {
             if *status != "not_started" {
                 self.set_meeting_action_status(&caller, action.id, action.version, status)
                     .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Highlight reports for the two months before the demo starts, from
+    /// every project in delivery; the later month's rating is the
+    /// project's own, so the register's confidence is unchanged.
+    async fn seed_demo_highlights(&self, actor: &Actor) -> Result<()> {
+        use portfolio_domain::demo::governance as g;
+        use portfolio_domain::highlights::{HighlightDraft, MilestoneDraft, Month};
+        let caller = self
+            .command_line_caller(demo::ORGANISATION_SLUG, &actor.label)
+            .await?;
+        let mut projects = self.store.all_projects(caller.organisation_id()).await?;
+        projects.sort_by(|a, b| a.code.cmp(&b.code));
+        let last = Month::of(crate::meetings::today()).previous();
+        for p in projects.iter().filter(|p| p.stage == Stage::Delivery) {
+            let Some(now) = p.confidence else { continue };
+            let items: Vec<i64> = self
+                .reportable_items(&caller, &p.code)
+                .await?
+                .iter()
+                .take(2)
+                .map(|i| i.id)
+                .collect();
+            for (month, rating) in [(last.previous(), g::earlier_rating(now)), (last, now)] {
+                let (reason, narrative) = g::highlight_words(rating);
+                let milestones = p
+                    .end_date
+                    .map(|end| {
+                        vec![MilestoneDraft {
+                            name: "Service live for residents".into(),
+                            planned: end.to_string(),
+                            forecast: String::new(),
+                            actual: String::new(),
+                        }]
+                    })
+                    .unwrap_or_default();
+                self.save_highlight_report(
+                    &caller,
+                    &p.code,
+                    None,
+                    0,
+                    &HighlightDraft {
+                        period: month.as_string(),
+                        confidence: rating.as_str().into(),
+                        reason: reason.into(),
+                        narrative: narrative.into(),
+                        milestones,
+                        top_items: items.clone(),
+                        decisions_needed: if matches!(
+                            rating,
+                            portfolio_domain::DeliveryConfidence::Red
+                        ) {
+                            "Approve the re-plan and the revised costs.".into()
+                        } else {
+                            String::new()
+                        },
+                    },
+                )
+                .await?;
             }
         }
         Ok(())

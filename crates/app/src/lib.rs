@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod gates;
 mod group_commit;
+pub mod highlights;
 pub mod import;
 pub mod intake;
 pub mod meetings;

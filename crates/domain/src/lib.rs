@@ -16,6 +16,7 @@ pub mod demo;
 pub mod errors;
 pub mod filter;
 pub mod gates;
+pub mod highlights;
 pub mod intake;
 pub mod meetings;
 pub mod money;

@@ -19,6 +19,7 @@
 mod audit;
 mod capacity;
 mod gates;
+mod highlights;
 mod imports;
 mod intake;
 mod meetings;

@@ -25,6 +25,9 @@ use portfolio_domain::gates::{
     parse_checklist, Gate, GateDecisionDraft, GateDecisionInput, GateRequest, GateRequestDraft,
     GateStatus,
 };
+use portfolio_domain::highlights::{
+    HighlightContext, HighlightDraft, HighlightInput, HighlightReport, MilestoneDraft, Month,
+};
 use portfolio_domain::intake::{Priority, PriorityDraft, PriorityFilter, PriorityStatus};
 use portfolio_domain::meetings::{
     auto_agenda, AgendaItemDraft, AgendaItemInput, AgendaKind, Body, DecisionDraft,
@@ -316,6 +319,7 @@ backend_tests!(
     a_decision_on_a_project_that_moved_is_refused,
     a_board_decision_on_a_gate_moves_the_project_and_is_logged,
     meeting_actions_and_dates_are_checked_and_versioned,
+    the_latest_highlight_report_sets_the_projects_confidence,
 );
 
 // ---------------------------------------------------------------------------
@@ -4963,5 +4967,137 @@ async fn meeting_actions_and_dates_are_checked_and_versioned(store: &Store) {
             .collect::<Vec<_>>(),
         vec![later.meeting.id, first.meeting.id],
         "latest first"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Highlight reports
+// ---------------------------------------------------------------------------
+
+fn highlight(period: &str, confidence: &str) -> HighlightInput {
+    HighlightDraft {
+        period: period.into(),
+        confidence: confidence.into(),
+        reason: "Supplier late <b>again</b>".into(),
+        narrative: "Testing started.".into(),
+        milestones: vec![MilestoneDraft {
+            name: "Go live".into(),
+            planned: "2027-01-10".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+    .validate(&HighlightContext {
+        open_items: &[],
+        today: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+    })
+    .unwrap()
+}
+
+async fn save_highlight(
+    store: &Store,
+    org: &Org,
+    code: &str,
+    version: i64,
+    input: HighlightInput,
+) -> Result<Result<HighlightReport, ValidationErrors>, StoreError> {
+    store
+        .save_highlight_report(org.id(), code, version, &actor(), |_| Ok(input))
+        .await
+}
+
+async fn the_latest_highlight_report_sets_the_projects_confidence(store: &Store) {
+    let org = migrated_org(store).await;
+    let project = org.create(store, &draft("Libraries online")).await;
+    assert_eq!(project.confidence, None);
+    let audits = store.audit_count(org.id()).await.unwrap();
+    let nov = save_highlight(store, &org, &project.code, 0, highlight("2026-11", "amber"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (nov.version, nov.reason.as_str()),
+        (1, "Supplier late <b>again</b>")
+    );
+    let stored = store.project(org.id(), &project.code).await.unwrap();
+    assert_eq!(stored.confidence, Some(DeliveryConfidence::Amber));
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        audits + 2,
+        "the report and the confidence move"
+    );
+    // An earlier month's report leaves the project's confidence alone.
+    let oct = save_highlight(store, &org, &project.code, 0, highlight("2026-10", "green"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(oct.period.as_string(), "2026-10");
+    assert_eq!(
+        store
+            .project(org.id(), &project.code)
+            .await
+            .unwrap()
+            .confidence,
+        Some(DeliveryConfidence::Amber)
+    );
+    // A second new report for November is refused on period; a stale edit conflicts.
+    let twice = save_highlight(store, &org, &project.code, 0, highlight("2026-11", "red"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(twice
+        .for_field("period")
+        .unwrap()
+        .contains("already has a report"));
+    assert!(matches!(
+        save_highlight(store, &org, &project.code, 3, highlight("2026-11", "red")).await,
+        Err(StoreError::Conflict {
+            current_version: 1,
+            ..
+        })
+    ));
+    let audits = store.audit_count(org.id()).await.unwrap();
+    let red = save_highlight(store, &org, &project.code, 1, highlight("2026-11", "red"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(red.version, 2);
+    assert_eq!(
+        store
+            .project(org.id(), &project.code)
+            .await
+            .unwrap()
+            .confidence,
+        Some(DeliveryConfidence::Red)
+    );
+    assert_eq!(store.audit_count(org.id()).await.unwrap(), audits + 2);
+    let history = store
+        .history(org.id(), "project", project.id)
+        .await
+        .unwrap();
+    assert_eq!(history.last().unwrap().action, "highlight_report");
+    assert_eq!(
+        store
+            .highlight_reports(org.id(), project.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.period.as_string())
+            .collect::<Vec<_>>(),
+        vec!["2026-11", "2026-10"],
+        "latest month first"
+    );
+    let points = store
+        .confidence_points(org.id(), Month::parse("2026-10").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(points.len(), 2);
+    assert_eq!(points[1].2, DeliveryConfidence::Red);
+    assert_eq!(
+        store
+            .highlight_reports_for(org.id(), Month::parse("2026-11").unwrap())
+            .await
+            .unwrap(),
+        vec![red]
     );
 }

@@ -62,6 +62,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         "decisions.html",
         include_str!("../templates/decisions.html"),
     ),
+    (
+        "highlights.html",
+        include_str!("../templates/highlights.html"),
+    ),
+    (
+        "highlight.html",
+        include_str!("../templates/highlight.html"),
+    ),
+    (
+        "highlight_form.html",
+        include_str!("../templates/highlight_form.html"),
+    ),
+    (
+        "project_highlights.html",
+        include_str!("../templates/project_highlights.html"),
+    ),
     ("gate.html", include_str!("../templates/gate.html")),
     (
         "gate_request_form.html",

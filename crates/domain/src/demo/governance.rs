@@ -116,3 +116,44 @@ pub const ACTIONS: [(&str, &str, i64, &str); 3] = [
         "not_started",
     ),
 ];
+
+/// The demo's highlight reports: every project in delivery reported for
+/// the two months before the demo starts. The earlier month's rating is
+/// one step better for a project now Red or Amber/Red (the trend shows
+/// it slipping); the later month's is the project's own.
+pub fn earlier_rating(now: crate::DeliveryConfidence) -> crate::DeliveryConfidence {
+    use crate::DeliveryConfidence as C;
+    match now {
+        C::Red => C::AmberRed,
+        C::AmberRed => C::Amber,
+        other => other,
+    }
+}
+
+/// The one-line reason and the progress narrative a demo project manager
+/// gives for a rating.
+pub fn highlight_words(rating: crate::DeliveryConfidence) -> (&'static str, &'static str) {
+    use crate::DeliveryConfidence as C;
+    match rating {
+        C::Green => (
+            "On plan, on budget; no issues needing the board",
+            "Sprints delivered as planned. User research sessions with residents confirmed the design; the service team is ready for the next release.",
+        ),
+        C::AmberGreen => (
+            "Minor slippage recoverable within the quarter",
+            "Most of the planned work is done. Two stories moved to the next sprint after supplier questions; the team expects to recover the time this quarter.",
+        ),
+        C::Amber => (
+            "Supplier dependency puts the next milestone at risk",
+            "Integration testing with the supplier's system is behind. The project manager has agreed a recovery plan with the supplier, reviewed weekly.",
+        ),
+        C::AmberRed => (
+            "Key milestone will be missed without more capacity",
+            "Data migration is taking longer than planned and the team has lost a developer to another project. The go-live date will slip unless capacity is found.",
+        ),
+        C::Red => (
+            "Go-live date missed; re-plan and more funding needed",
+            "The go-live date has passed. Testing found defects in the case management interface; a re-plan with revised costs is being prepared for the board.",
+        ),
+    }
+}

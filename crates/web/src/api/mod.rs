@@ -31,6 +31,7 @@ use crate::AppState;
 
 mod capacity;
 mod gates;
+mod highlights;
 mod meetings;
 mod raid;
 mod scenarios;
@@ -97,6 +98,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(scenarios::routes())
         .merge(raid::routes())
         .merge(meetings::routes())
+        .merge(highlights::routes())
 }
 
 /// Routes that take a spreadsheet: served with the upload's larger body limit.

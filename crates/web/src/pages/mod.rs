@@ -5,6 +5,7 @@ mod dashboard;
 mod duplicates;
 mod form;
 mod gates;
+mod highlights;
 mod imports;
 mod meetings;
 mod merge;
@@ -70,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .merge(scenarios::router())
         .merge(raid::router())
         .merge(meetings::router())
+        .merge(highlights::router())
 }
 
 /// Pages that take a spreadsheet: served with the upload's larger body limit.
