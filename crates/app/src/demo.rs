@@ -317,7 +317,9 @@ impl App {
                 .take(2)
                 .map(|i| i.id)
                 .collect();
-            for (month, rating) in [(last.previous(), g::earlier_rating(now)), (last, now)] {
+            // The later month first: its rating is the project's own, and the
+            // earlier one then leaves the project alone (a later report exists).
+            for (month, rating) in [(last, now), (last.previous(), g::earlier_rating(now))] {
                 let (reason, narrative) = g::highlight_words(rating);
                 let milestones = p
                     .end_date

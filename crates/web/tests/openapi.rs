@@ -131,6 +131,20 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/gate-requests", "post"),
         ("/api/v1/gate-requests/{id}", "get"),
         ("/api/v1/gate-requests/{id}/decision", "post"),
+        ("/api/v1/meetings", "get"),
+        ("/api/v1/meetings", "post"),
+        ("/api/v1/meetings/{id}", "get"),
+        ("/api/v1/meetings/{id}", "put"),
+        ("/api/v1/meetings/{id}/agenda-items", "post"),
+        ("/api/v1/meetings/{id}/decisions", "post"),
+        ("/api/v1/meetings/{id}/actions", "post"),
+        ("/api/v1/meeting-actions/{id}", "patch"),
+        ("/api/v1/decisions", "get"),
+        ("/api/v1/projects/{code}/highlight-reports", "get"),
+        ("/api/v1/projects/{code}/highlight-reports", "post"),
+        ("/api/v1/projects/{code}/highlight-reports/{period}", "get"),
+        ("/api/v1/projects/{code}/highlight-reports/{period}", "put"),
+        ("/api/v1/confidence-trend", "get"),
     ];
     for (path, method) in expected {
         assert!(
@@ -177,7 +191,8 @@ async fn every_documented_operation_is_mounted() {
             .replace("{source}", "health.csv")
             .replace("{slug}", "developers")
             .replace("{year}", "2027-28")
-            .replace("{gate}", "concept-design");
+            .replace("{gate}", "concept-design")
+            .replace("{period}", "2026-11");
         assert!(!uri.contains('{'), "unfilled parameter in {path}");
         let method: Method = method.to_uppercase().parse().unwrap();
         let mut b = Request::builder()
