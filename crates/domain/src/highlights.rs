@@ -219,23 +219,10 @@ fn date(
     required: bool,
     errors: &mut ValidationErrors,
 ) -> Option<NaiveDate> {
-    let s = s.trim();
-    if s.is_empty() {
-        if required {
-            errors.push(field, "must give a date, like 2027-01-31");
-        }
+    if !required && s.trim().is_empty() {
         return None;
     }
-    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.push(
-                field,
-                format!("'{s}' is not a real date; write it like 2027-01-31"),
-            );
-            None
-        }
-    }
+    crate::text::required_date(&field, s, errors)
 }
 
 impl HighlightDraft {

@@ -249,21 +249,7 @@ impl MeetingRecord {
 }
 
 fn parse_date(field: &str, s: &str, errors: &mut ValidationErrors) -> Option<NaiveDate> {
-    let s = s.trim();
-    if s.is_empty() {
-        errors.push(field, "must give a date, like 2027-01-31");
-        return None;
-    }
-    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.push(
-                field,
-                format!("'{s}' is not a real date; write it like 2027-01-31"),
-            );
-            None
-        }
-    }
+    crate::text::required_date(field, s, errors)
 }
 
 /// The active user with this email, or why not.

@@ -642,12 +642,7 @@ fn present(v: &Option<String>) -> Option<&str> {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        format!(
-            "'{}' is not a real date; write it like 2027-01-31",
-            s.trim()
-        )
-    })
+    crate::text::parse_iso_date(s)
 }
 
 impl RaidContext<'_> {

@@ -5,35 +5,9 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{draft_of, hidden_input, TestApp, ADMIN_EMAIL, PASSWORD, VIEWER_EMAIL};
-use portfolio_app::Actor;
-use portfolio_domain::{Role, Stage};
+use common::{draft_of, hidden_input, TestApp, ADMIN_EMAIL, EDITOR_EMAIL, VIEWER_EMAIL};
+use portfolio_domain::Stage;
 use serde_json::{json, Value};
-
-const EDITOR_EMAIL: &str = "pmo@northmere.example";
-
-/// The demo with an editor (the programme office) and their token.
-async fn with_editor() -> (TestApp, String) {
-    let t = TestApp::start().await;
-    let actor = Actor::system("test");
-    t.app
-        .add_user(
-            "northmere",
-            EDITOR_EMAIL,
-            "PMO",
-            Role::Editor,
-            PASSWORD,
-            &actor,
-        )
-        .await
-        .unwrap();
-    let (_, token) = t
-        .app
-        .create_token(EDITOR_EMAIL, "tests", &actor)
-        .await
-        .unwrap();
-    (t, token)
-}
 
 /// A concept project of the demo not waiting on a gate.
 async fn free_concept_project(t: &TestApp) -> String {
@@ -102,7 +76,7 @@ async fn stage_count(t: &TestApp, stage: &str) -> i64 {
 
 #[tokio::test]
 async fn the_api_requests_decides_and_moves_the_stage() {
-    let (t, editor) = with_editor().await;
+    let (t, editor) = TestApp::with_editor().await;
     let code = free_concept_project(&t).await;
     let keys = concept_design_keys(&t).await;
     let (concept, design) = (
@@ -245,7 +219,7 @@ async fn put_stage(t: &TestApp, token: &str, code: &str, stage: &str) -> common:
 
 #[tokio::test]
 async fn a_stage_edit_needs_a_gate_unless_an_administrator_overrides() {
-    let (t, editor) = with_editor().await;
+    let (t, editor) = TestApp::with_editor().await;
     let code = free_concept_project(&t).await;
     let project = t.project(&code).await;
     let mut body = draft_of(&project);
@@ -283,7 +257,7 @@ async fn a_stage_edit_needs_a_gate_unless_an_administrator_overrides() {
 
 #[tokio::test]
 async fn the_pages_request_decide_and_escape() {
-    let (t, _) = with_editor().await;
+    let (t, _) = TestApp::with_editor().await;
     let code = free_concept_project(&t).await;
     let keys = concept_design_keys(&t).await;
     let pm = t.sign_in(EDITOR_EMAIL).await;
@@ -436,7 +410,7 @@ async fn the_pages_request_decide_and_escape() {
 
 #[tokio::test]
 async fn checklists_are_kept_per_organisation_with_versions() {
-    let (t, editor) = with_editor().await;
+    let (t, editor) = TestApp::with_editor().await;
     let r = t
         .json(
             Method::PUT,

@@ -7,34 +7,8 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{hidden_input, TestApp, ADMIN_EMAIL, PASSWORD, VIEWER_EMAIL};
-use portfolio_app::Actor;
-use portfolio_domain::Role;
+use common::{hidden_input, TestApp, ADMIN_EMAIL, EDITOR_EMAIL, VIEWER_EMAIL};
 use serde_json::{json, Value};
-
-const EDITOR_EMAIL: &str = "pmo@northmere.example";
-
-async fn with_editor() -> (TestApp, String) {
-    let t = TestApp::start().await;
-    let actor = Actor::system("test");
-    t.app
-        .add_user(
-            "northmere",
-            EDITOR_EMAIL,
-            "PMO",
-            Role::Editor,
-            PASSWORD,
-            &actor,
-        )
-        .await
-        .unwrap();
-    let (_, token) = t
-        .app
-        .create_token(EDITOR_EMAIL, "tests", &actor)
-        .await
-        .unwrap();
-    (t, token)
-}
 
 /// The demo's meetings, latest first: the next board, then the last one.
 async fn demo_meetings(t: &TestApp) -> (Value, Value) {
@@ -70,7 +44,7 @@ fn items_of<'a>(record: &'a Value, kind: &str) -> Vec<&'a Value> {
 
 #[tokio::test]
 async fn the_demo_board_decides_a_gate_and_the_project_moves() {
-    let (t, editor) = with_editor().await;
+    let (t, editor) = TestApp::with_editor().await;
     let (next, last) = demo_meetings(&t).await;
     assert_eq!(
         last["decisions"].as_array().unwrap().len(),
@@ -205,7 +179,7 @@ async fn the_demo_board_decides_a_gate_and_the_project_moves() {
 
 #[tokio::test]
 async fn meetings_and_actions_refuse_bad_input() {
-    let (t, editor) = with_editor().await;
+    let (t, editor) = TestApp::with_editor().await;
     // The viewer reads but cannot schedule.
     let good = json!({"body": "cabinet", "meets_on": "2027-01-20", "attendees": [ADMIN_EMAIL], "guests": ["Cllr A. Member"]});
     t.json(
@@ -343,7 +317,7 @@ async fn meetings_and_actions_refuse_bad_input() {
 
 #[tokio::test]
 async fn the_pages_schedule_decide_and_escape() {
-    let (t, _) = with_editor().await;
+    let (t, _) = TestApp::with_editor().await;
     let pm = t.sign_in(EDITOR_EMAIL).await;
     let admin = t.sign_in(ADMIN_EMAIL).await;
 

@@ -42,6 +42,23 @@ pub(super) fn with_etag(status: StatusCode, version: i64, body: impl Serialize) 
     response
 }
 
+/// A record's response with its ETag and, when it was just created, its
+/// `Location`.
+pub(super) fn with_etag_at(
+    status: StatusCode,
+    version: i64,
+    body: impl Serialize,
+    location: &str,
+) -> Response {
+    let mut response = with_etag(status, version, body);
+    if status == StatusCode::CREATED {
+        if let Ok(l) = HeaderValue::from_str(location) {
+            response.headers_mut().insert(header::LOCATION, l);
+        }
+    }
+    response
+}
+
 /// The version named by `If-Match` for a record that may not be stored yet:
 /// absent or `"v0"` means "not stored yet".
 pub(super) fn if_match_or_new(headers: &HeaderMap) -> Result<i64, ApiError> {

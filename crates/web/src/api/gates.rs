@@ -6,7 +6,7 @@
 //! with the ETag `"v0"` and their first PUT may send `If-Match: "v0"`.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use portfolio_app::AppError;
@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::capacity::{if_match_or_new, with_etag};
+use super::capacity::{if_match_or_new, with_etag, with_etag_at};
 use super::{if_match, JsonBody};
 use crate::error::{ApiError, Problem};
 use crate::session::ApiCaller;
@@ -41,14 +41,8 @@ pub(super) fn path_id(id: &str, entity: &'static str) -> Result<i64, ApiError> {
 }
 
 fn request_response(status: StatusCode, r: GateRequest) -> Response {
-    let location = HeaderValue::from_str(&format!("/api/v1/gate-requests/{}", r.id)).ok();
-    let mut response = with_etag(status, r.version, &r);
-    if status == StatusCode::CREATED {
-        if let Some(l) = location {
-            response.headers_mut().insert(header::LOCATION, l);
-        }
-    }
-    response
+    let location = format!("/api/v1/gate-requests/{}", r.id);
+    with_etag_at(status, r.version, &r, &location)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -5,7 +5,7 @@
 //! delivery confidence.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use portfolio_domain::highlights::{HighlightDraft, HighlightReport, TrendPoint};
@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::capacity::with_etag;
+use super::capacity::with_etag_at;
 use super::{if_match, JsonBody};
 use crate::error::{ApiError, Problem};
 use crate::session::ApiCaller;
@@ -28,19 +28,12 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn report_response(status: StatusCode, r: HighlightReport) -> Response {
-    let location = HeaderValue::from_str(&format!(
+    let location = format!(
         "/api/v1/projects/{}/highlight-reports/{}",
         r.project_code,
         r.period.as_string()
-    ))
-    .ok();
-    let mut response = with_etag(status, r.version, &r);
-    if status == StatusCode::CREATED {
-        if let Some(l) = location {
-            response.headers_mut().insert(header::LOCATION, l);
-        }
-    }
-    response
+    );
+    with_etag_at(status, r.version, &r, &location)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

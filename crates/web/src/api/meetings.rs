@@ -8,7 +8,7 @@
 //! an action's status is PATCHed with `If-Match`.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portfolio_app::AppError;
@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::capacity::with_etag;
+use super::capacity::{with_etag, with_etag_at};
 use super::gates::path_id;
 use super::{if_match, JsonBody};
 use crate::error::{ApiError, Problem};
@@ -40,14 +40,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn meeting_response(status: StatusCode, r: MeetingRecord) -> Response {
-    let location = HeaderValue::from_str(&format!("/api/v1/meetings/{}", r.meeting.id)).ok();
-    let mut response = with_etag(status, r.meeting.version, &r);
-    if status == StatusCode::CREATED {
-        if let Some(l) = location {
-            response.headers_mut().insert(header::LOCATION, l);
-        }
-    }
-    response
+    let location = format!("/api/v1/meetings/{}", r.meeting.id);
+    with_etag_at(status, r.meeting.version, &r, &location)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -18,6 +18,8 @@ use tower::ServiceExt;
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const ADMIN_EMAIL: &str = "admin@northmere.example";
 pub const VIEWER_EMAIL: &str = "viewer@northmere.example";
+/// An editor of the demo council: the programme office.
+pub const EDITOR_EMAIL: &str = "pmo@northmere.example";
 
 /// A temp directory removed when dropped (also when a test panics).
 pub struct TempDir(PathBuf);
@@ -86,6 +88,29 @@ impl TestApp {
             viewer_token,
             dir,
         }
+    }
+
+    /// The demo with an editor (the programme office) and the editor's token.
+    pub async fn with_editor() -> (TestApp, String) {
+        let t = TestApp::start().await;
+        let actor = Actor::system("test");
+        t.app
+            .add_user(
+                "northmere",
+                EDITOR_EMAIL,
+                "PMO",
+                Role::Editor,
+                PASSWORD,
+                &actor,
+            )
+            .await
+            .expect("add editor");
+        let (_, token) = t
+            .app
+            .create_token(EDITOR_EMAIL, "tests", &actor)
+            .await
+            .expect("editor token");
+        (t, token)
     }
 
     /// Closes the database, then removes the temp directory.
