@@ -16,6 +16,7 @@ pub mod demo;
 pub mod errors;
 pub mod filter;
 pub mod gates;
+pub mod history;
 pub mod intake;
 pub mod money;
 pub mod organisation;
