@@ -13,6 +13,7 @@ pub mod duplicates;
 pub mod error;
 pub mod export;
 pub mod gates;
+pub mod history;
 mod group_commit;
 pub mod import;
 pub mod intake;

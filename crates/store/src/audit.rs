@@ -162,6 +162,35 @@ pub(crate) async fn insert_audit_texts(
     .await
 }
 
+/// Writes generated audit records with their own times, in the order given
+/// (see [`Store::replace_generated_history`]).
+pub(crate) async fn insert_audit_texts_at(
+    tx: &mut Transaction<'_, Any>,
+    organisation_id: i64,
+    records: &[crate::history::GeneratedAudit],
+    actor: &Actor,
+) -> Result<()> {
+    crate::projects::insert_rows(
+        tx,
+        "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json)",
+        "",
+        9,
+        records,
+        |q, r| {
+            q.bind(organisation_id)
+                .bind(actor.user_id)
+                .bind(actor.label.clone())
+                .bind(crate::format_time(r.at))
+                .bind(r.entity)
+                .bind(r.entity_id)
+                .bind(r.action)
+                .bind(r.before.clone())
+                .bind(r.after.clone())
+        },
+    )
+    .await
+}
+
 impl Store {
     /// The history of one record in an organisation, oldest first.
     pub async fn history(
@@ -172,7 +201,7 @@ impl Store {
     ) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT id, actor_label, at, entity, entity_id, action, before_json, after_json FROM audit_log \
-             WHERE organisation_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY id",
+             WHERE organisation_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY at, id",
         )
         .bind(organisation_id)
         .bind(entity.to_string())

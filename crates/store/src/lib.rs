@@ -19,6 +19,7 @@
 mod audit;
 mod capacity;
 mod gates;
+mod history;
 mod imports;
 mod intake;
 mod merges;
@@ -40,6 +41,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use audit::AuditEntry;
 pub use gates::GateRequestFilter;
+pub use history::GeneratedAudit;
 pub use imports::{ImportCounts, ImportedRow, Provenance, RowOrigin};
 pub use intake::{TriageDecision, Triaged};
 pub use projects::{NewProject, ProjectPage};

@@ -134,7 +134,7 @@ pub async fn governance_page(
     Ok(render_status(
         StatusCode::OK,
         "governance.html",
-        context! { pending, ..base },
+        context! { pending, changes_since => (portfolio_app::history::today() - chrono::Duration::days(30)).to_string(), ..base },
     ))
 }
 
