@@ -15,6 +15,8 @@
 #   SINCE_DAYS=35 UNTIL_DAYS=7   the "changes" period: from SINCE_DAYS to UNTIL_DAYS days ago
 #   AS_AT_DAYS=365       the "as at" date: this many days ago
 #   VARIANTS="indexed unindexed"
+#   DISTINCT=1000        periods and dates the "cold" runs rotate through (each request asks for
+#                        another one, so the snapshot cache of the app rarely holds it)
 #   OUT=/tmp/portfolio-bench/history-<timestamp>   working folder (data dirs, logs, raw wrk output)
 #
 # Output: `RESULT key=value …` lines, the raw wrk output in $OUT and a markdown table. Traffic
@@ -33,6 +35,7 @@ SINCE_DAYS=${SINCE_DAYS:-35}
 UNTIL_DAYS=${UNTIL_DAYS:-7}
 AS_AT_DAYS=${AS_AT_DAYS:-365}
 VARIANTS=${VARIANTS:-"indexed unindexed"}
+DISTINCT=${DISTINCT:-1000}
 OUT=${OUT:-/tmp/portfolio-bench/history-$(date -u +%Y%m%dT%H%M%SZ)}
 PASSWORD=${PORTFOLIO_BENCH_PASSWORD:-bench-password-$RANDOM$RANDOM}
 
@@ -83,6 +86,27 @@ if [[ " $VARIANTS " == *" unindexed "* ]]; then
     "DROP INDEX audit_org_at; DROP INDEX audit_org_entity_at; CREATE INDEX audit_entity ON audit_log(entity, entity_id);"
 fi
 
+# rotating_lua FILE HEADER VALUE PATH_PREFIX KIND: a wrk script asking for another period
+# (KIND=changes: 28 days ending UNTIL_DAYS+k days ago) or another day (KIND=as_at) each request.
+rotating_lua() {
+  local file=$1 header=$2 value=$3 prefix=$4 kind=$5 k
+  {
+    echo "wrk.headers[\"$header\"] = \"$value\""
+    echo "local paths = {"
+    for k in $(seq 0 $((DISTINCT - 1))); do
+      if [ "$kind" = changes ]; then
+        echo "  \"${prefix}since=$(day_ago $((UNTIL_DAYS + k + 28)))&until=$(day_ago $((UNTIL_DAYS + k)))\","
+      else
+        echo "  \"${prefix}as_at=$(day_ago $((UNTIL_DAYS + k)))\","
+      fi
+    done
+    echo "}"
+    echo "local i = 0"
+    echo "function init(args) math.randomseed(os.time() + (tonumber(tostring({}):match(\"0x(%x+)\") or \"0\", 16) or 0) % 1000003); i = math.random(#paths) end"
+    echo "function request() i = i % #paths + 1; return wrk.format(\"GET\", paths[i]) end"
+  } > "$file"
+}
+
 bench_variant() {
   local variant=$1 dir="$OUT/$1" url token cookie
   local data="$dir/data"
@@ -99,8 +123,12 @@ bench_variant() {
   code=$(curl -s -o "$dir/changes.json" -w '%{http_code}' -H "Authorization: Bearer $token" "$url/api/v1/changes?$changes_q")
   [ "$code" = 200 ] || die "GET /api/v1/changes gave HTTP $code: $(head -c 300 "$dir/changes.json")"
   echo "changes: $(( ($(date +%s%N) - t0) / 1000000 )) ms for the first request; counts $(jq -c .counts "$dir/changes.json"); $(wc -c < "$dir/changes.json") bytes"
+  t0=$(date +%s%N)
   code=$(curl -s -o "$dir/as-at.json" -w '%{http_code}' -H "Authorization: Bearer $token" "$url/api/v1/projects?as_at=$AS_AT&limit=100")
-  [ "$code" = 200 ] || die "GET /api/v1/projects?as_at gave HTTP $code"
+  echo "as at: $(( ($(date +%s%N) - t0) / 1000000 )) ms for the first request (HTTP $code)"
+  t0=$(date +%s%N)
+  curl -s -o /dev/null -H "Authorization: Bearer $token" "$url/api/v1/projects?as_at=$AS_AT&limit=100"
+  echo "as at: $(( ($(date +%s%N) - t0) / 1000000 )) ms for the second (the day's snapshot)"
   echo "as at $AS_AT: $(jq .total "$dir/as-at.json") projects; live: $(curl -fsS -H "Authorization: Bearer $token" "$url/api/v1/projects?limit=1" | jq .total)"
   code=$(curl -s -o "$dir/changes.html" -w '%{http_code}' -H "Cookie: portfolio_session=$cookie" "$url/changes?$changes_q")
   [ "$code" = 200 ] || die "GET /changes gave HTTP $code"
@@ -120,6 +148,16 @@ bench_variant() {
   run_one "GET /api/v1/projects?as_at=$AS_AT&limit=100" as_at_api -H "Authorization: Bearer $token" "$url/api/v1/projects?as_at=$AS_AT&limit=100"
   run_one "GET /?as_at=$AS_AT (dashboard page)" as_at_dashboard -H "Cookie: portfolio_session=$cookie" "$url/?as_at=$AS_AT"
   run_one "GET /projects (live register page, for scale)" live_page -H "Cookie: portfolio_session=$cookie" "$url/projects"
+
+  # Cold: another period or day each request, so nearly every one is read from the database.
+  rotating_lua "$dir/changes-page.lua" Cookie "portfolio_session=$cookie" "/changes?" changes
+  rotating_lua "$dir/changes-api.lua" Authorization "Bearer $token" "/api/v1/changes?" changes
+  rotating_lua "$dir/as-at-page.lua" Cookie "portfolio_session=$cookie" "/projects?" as_at
+  rotating_lua "$dir/as-at-api.lua" Authorization "Bearer $token" "/api/v1/projects?limit=100&" as_at
+  run_one "GET /changes, $DISTINCT periods in turn (page, cold)" changes_page_cold -s "$dir/changes-page.lua" "$url"
+  run_one "GET /api/v1/changes, $DISTINCT periods in turn (cold)" changes_api_cold -s "$dir/changes-api.lua" "$url"
+  run_one "GET /projects?as_at, $DISTINCT days in turn (page, cold)" as_at_page_cold -s "$dir/as-at-page.lua" "$url"
+  run_one "GET /api/v1/projects?as_at, $DISTINCT days in turn (cold)" as_at_api_cold -s "$dir/as-at-api.lua" "$url"
   stop_server
 }
 

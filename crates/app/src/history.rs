@@ -5,8 +5,16 @@
 //! parsed by the domain against today's date (UTC, as the audit trail keeps
 //! time); the store reads only the period's records, or one state per
 //! project, never the whole trail.
+//!
+//! What a past period or day holds never changes (audit records are only
+//! ever added, dated when written), so once read it is kept as a snapshot
+//! and served again until the cache's bound pushes it out. A period or day
+//! that is not over yet is kept only while the organisation's data version
+//! is unchanged, like the live register.
 
-use chrono::{NaiveDate, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::filter::ProjectQuery;
 use portfolio_domain::history::{
@@ -15,6 +23,25 @@ use portfolio_domain::history::{
 use portfolio_domain::Permission;
 
 use crate::{App, AppError, Caller, Result};
+
+/// Past days whose registers are kept (each is every project of an
+/// organisation: about 20 MiB for 10,000 projects).
+pub(crate) const PAST_REGISTERS_KEPT: usize = 8;
+/// Periods whose changes are kept.
+pub(crate) const CHANGES_KEPT: usize = 64;
+/// The cache version of a snapshot that can no longer change.
+const SEALED: i64 = -1;
+
+/// The version to keep what was read up to `end` at: sealed once `end` is
+/// a minute past (a write's audit time is taken just before it commits),
+/// else the caller's data version.
+fn snapshot_version(caller: &Caller, end: DateTime<Utc>) -> i64 {
+    if end <= Utc::now() - chrono::Duration::minutes(1) {
+        SEALED
+    } else {
+        caller.data_version
+    }
+}
 
 /// Today, as the audit trail dates changes.
 pub fn today() -> NaiveDate {
@@ -30,15 +57,20 @@ impl App {
         caller: &Caller,
         since: &DateEntry,
         until: &DateEntry,
-    ) -> Result<Changes> {
+    ) -> Result<Arc<Changes>> {
         caller.require(Permission::ReadProgramme)?;
         let period = Period::parse(since, until, today())?;
         self.changes_in(caller, period).await
     }
 
     /// What changed in an already parsed period.
-    pub async fn changes_in(&self, caller: &Caller, period: Period) -> Result<Changes> {
+    pub async fn changes_in(&self, caller: &Caller, period: Period) -> Result<Arc<Changes>> {
         caller.require(Permission::ReadProgramme)?;
+        let key = (caller.organisation_id(), period);
+        let version = snapshot_version(caller, period.end());
+        if let Some(hit) = self.caches.changes.get(&key, version) {
+            return Ok(hit);
+        }
         let records = self
             .store
             .changes_between(
@@ -48,7 +80,32 @@ impl App {
                 &SUMMARISED_ENTITIES,
             )
             .await?;
-        Ok(Changes::classify(period, &records))
+        let changes = Arc::new(Changes::classify(period, &records));
+        self.caches.changes.put(key, version, changes.clone());
+        Ok(changes)
+    }
+
+    /// Every project as it was at the end of `as_at`, read once per day
+    /// (and per data version while the day is not over).
+    async fn projects_at_end_of(
+        &self,
+        caller: &Caller,
+        as_at: NaiveDate,
+    ) -> Result<Arc<Vec<portfolio_domain::Project>>> {
+        let key = (caller.organisation_id(), as_at);
+        let version = snapshot_version(caller, end_of(as_at));
+        if let Some(hit) = self.caches.past_registers.get(&key, version) {
+            return Ok(hit);
+        }
+        let projects = Arc::new(
+            self.store
+                .projects_as_at(caller.organisation_id(), end_of(as_at))
+                .await?,
+        );
+        self.caches
+            .past_registers
+            .put(key, version, projects.clone());
+        Ok(projects)
     }
 
     /// A page of the register as it was at the end of `as_at`, with the
@@ -62,11 +119,8 @@ impl App {
     ) -> Result<AsAtRegister> {
         caller.require(Permission::ReadProgramme)?;
         let filter = query.parse(default_per_page)?;
-        let projects = self
-            .store
-            .projects_as_at(caller.organisation_id(), end_of(as_at))
-            .await?;
-        Ok(AsAtRegister::page(projects, &filter))
+        let projects = self.projects_at_end_of(caller, as_at).await?;
+        Ok(AsAtRegister::page(&projects, &filter))
     }
 
     /// The dashboard's counts as they were at the end of `as_at`, checked
@@ -74,10 +128,8 @@ impl App {
     /// department is counted under its id).
     pub async fn dashboard_as_at(&self, caller: &Caller, as_at: NaiveDate) -> Result<Dashboard> {
         let reference = self.reference(caller).await?;
-        let projects = self
-            .store
-            .projects_as_at(caller.organisation_id(), end_of(as_at))
-            .await?;
+        caller.require(Permission::ReadProgramme)?;
+        let projects = self.projects_at_end_of(caller, as_at).await?;
         Dashboard::assemble(
             &grouped_counts(&projects),
             &reference.departments,

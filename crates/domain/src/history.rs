@@ -825,14 +825,20 @@ fn compare(a: &Project, b: &Project, sort: ProjectSort, descending: bool) -> Ord
 }
 
 impl AsAtRegister {
-    /// One page of `projects` (their states at a date) under `filter`.
-    pub fn page(mut projects: Vec<Project>, filter: &ProjectFilter) -> AsAtRegister {
-        projects.retain(|p| matches(p, filter));
-        projects.sort_by(|a, b| compare(a, b, filter.sort, filter.descending));
-        let total = projects.len() as i64;
+    /// One page of `projects` (their states at a date) under `filter`:
+    /// only the page's projects are copied.
+    pub fn page(projects: &[Project], filter: &ProjectFilter) -> AsAtRegister {
+        let mut chosen: Vec<&Project> = projects.iter().filter(|p| matches(p, filter)).collect();
+        chosen.sort_by(|a, b| compare(a, b, filter.sort, filter.descending));
+        let total = chosen.len() as i64;
         let offset = usize::try_from(filter.offset()).unwrap_or(usize::MAX);
         let per_page = usize::try_from(filter.per_page).unwrap_or(usize::MAX);
-        let projects = projects.into_iter().skip(offset).take(per_page).collect();
+        let projects = chosen
+            .into_iter()
+            .skip(offset)
+            .take(per_page)
+            .cloned()
+            .collect();
         AsAtRegister { projects, total }
     }
 }

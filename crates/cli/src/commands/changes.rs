@@ -24,7 +24,7 @@ pub async fn changes(global: &GlobalOptions, args: ChangesArgs) -> anyhow::Resul
     let format = if args.json { CapacityFormat::Json } else { args.format };
     let text = match format {
         CapacityFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&changes)
+            let mut json = serde_json::to_string_pretty(changes.as_ref())
                 .context("could not write the changes as JSON")?;
             json.push('\n');
             json

@@ -223,7 +223,7 @@ fn as_at_register_filters_sorts_and_pages_like_the_store() {
         stored("DP-009", Stage::Design, "SEND portal"),
     ];
     let all = ProjectFilter::default();
-    let page = AsAtRegister::page(projects.clone(), &all);
+    let page = AsAtRegister::page(&projects, &all);
     let codes: Vec<&str> = page.projects.iter().map(|p| p.code.as_str()).collect();
     assert_eq!(codes, vec!["DP-002", "DP-009", "DP-010"]);
     let design = ProjectFilter {
@@ -232,7 +232,7 @@ fn as_at_register_filters_sorts_and_pages_like_the_store() {
         page: 2,
         ..ProjectFilter::default()
     };
-    let page = AsAtRegister::page(projects.clone(), &design);
+    let page = AsAtRegister::page(&projects, &design);
     assert_eq!(page.total, 2);
     assert_eq!(page.projects[0].code, "DP-010");
     let words = ProjectFilter {
@@ -241,7 +241,7 @@ fn as_at_register_filters_sorts_and_pages_like_the_store() {
         descending: true,
         ..ProjectFilter::default()
     };
-    assert_eq!(AsAtRegister::page(projects.clone(), &words).total, 1);
+    assert_eq!(AsAtRegister::page(&projects, &words).total, 1);
     let counts = grouped_counts(&projects);
     assert_eq!(counts.total, 3);
     assert!(counts.stage_department.contains(&(Stage::Design, 1, 2)));

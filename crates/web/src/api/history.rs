@@ -4,7 +4,9 @@
 //! of `GET /api/v1/projects` and `GET /api/v1/dashboard`.
 
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+#[allow(unused_imports)]
 use portfolio_domain::history::{Changes, PeriodQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,11 +32,10 @@ async fn changes(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Query(query): Query<PeriodQuery>,
-) -> Result<Json<Changes>, ApiError> {
-    Ok(Json(
-        state
-            .app
-            .changes(&caller, &query.since(), &query.until())
-            .await?,
-    ))
+) -> Result<Response, ApiError> {
+    let changes = state
+        .app
+        .changes(&caller, &query.since(), &query.until())
+        .await?;
+    Ok(Json(changes.as_ref()).into_response())
 }
