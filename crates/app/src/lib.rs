@@ -13,8 +13,8 @@ pub mod duplicates;
 pub mod error;
 pub mod export;
 pub mod gates;
-pub mod history;
 mod group_commit;
+pub mod history;
 pub mod import;
 pub mod intake;
 pub mod merges;
@@ -92,7 +92,10 @@ pub(crate) struct Caches {
     /// Every project's state at the end of a day, per organisation and day.
     pub past_registers:
         cache::VersionedCache<(i64, chrono::NaiveDate), Vec<portfolio_domain::Project>>,
-    pub changes: cache::VersionedCache<(i64, portfolio_domain::history::Period), portfolio_domain::history::Changes>,
+    pub changes: cache::VersionedCache<
+        (i64, portfolio_domain::history::Period),
+        portfolio_domain::history::Changes,
+    >,
 }
 
 /// The application: the store and settings, cheap to clone.

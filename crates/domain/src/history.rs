@@ -33,7 +33,8 @@ use crate::quarters::{MAX_YEAR, MIN_YEAR};
 use crate::stage::Stage;
 
 /// The audited entities whose changes a period summarises.
-pub const SUMMARISED_ENTITIES: [&str; 4] = ["project", "raid_item", "gate_request", "board_decision"];
+pub const SUMMARISED_ENTITIES: [&str; 4] =
+    ["project", "raid_item", "gate_request", "board_decision"];
 
 /// Rows a page shows in one section at most; the API and the command line
 /// give every row.
@@ -478,7 +479,9 @@ fn risk_mention(id: i64, v: &Value) -> RiskMention {
 fn code_key(m: Option<&ProjectMention>) -> (u32, String, i64) {
     match m {
         Some(p) => (
-            ProjectCode::parse(&p.code).map(|c| c.number()).unwrap_or(u32::MAX),
+            ProjectCode::parse(&p.code)
+                .map(|c| c.number())
+                .unwrap_or(u32::MAX),
             p.code.clone(),
             p.id,
         ),
@@ -521,7 +524,8 @@ impl Changes {
             let before = r.before.as_ref().filter(|b| b.is_object());
             match r.entity.as_str() {
                 "project" => {
-                    if c.classify_project(r.entity_id, before, after, &r.last_actor) {
+                    let changed = c.classify_project(r.entity_id, before, after, &r.last_actor);
+                    if changed {
                         changed_projects.insert(r.entity_id);
                     }
                 }
@@ -573,8 +577,7 @@ impl Changes {
                 None => c.decisions.push(b),
             }
         }
-        c.new_projects
-            .sort_by_key(|p| code_key(Some(&p.project)));
+        c.new_projects.sort_by_key(|p| code_key(Some(&p.project)));
         c.stage_moves.sort_by_key(|p| code_key(Some(&p.project)));
         c.confidence_changes
             .sort_by_key(|p| code_key(Some(&p.project)));
@@ -618,9 +621,7 @@ impl Changes {
             self.new_projects.push(NewProject {
                 project: mention,
                 stage: stage(after),
-                department: after
-                    .get("department")
-                    .and_then(|d| text(d, "name")),
+                department: after.get("department").and_then(|d| text(d, "name")),
                 total_cost_pence: total_cost(after),
                 by: actor.to_string(),
             });
@@ -715,9 +716,10 @@ fn board_decision(id: i64, after: &Value) -> Decision {
     let summary = text(after, "text")
         .or_else(|| text(after, "body"))
         .unwrap_or_else(|| "A decision of the board".to_string());
-    let project = after.get("project").filter(|p| p.is_object()).map(|p| {
-        project_mention(int(p, "id").unwrap_or(0), p)
-    });
+    let project = after
+        .get("project")
+        .filter(|p| p.is_object())
+        .map(|p| project_mention(int(p, "id").unwrap_or(0), p));
     Decision {
         source: DecisionSource::Board,
         id,
@@ -726,9 +728,7 @@ fn board_decision(id: i64, after: &Value) -> Decision {
         project,
         meeting_id: int(after, "meeting_id"),
         meeting_title: text(after, "meeting_title"),
-        decided_at: time(after, "decided_at").or_else(|| {
-            date(after, "decided_at").map(start_of)
-        }),
+        decided_at: time(after, "decided_at").or_else(|| date(after, "decided_at").map(start_of)),
         gate_request_id: int(after, "gate_request_id"),
     }
 }
@@ -806,11 +806,16 @@ fn compare(a: &Project, b: &Project, sort: ProjectSort, descending: bool) -> Ord
         ProjectSort::Stage => rank(&Stage::ALL, &a.stage).cmp(&rank(&Stage::ALL, &b.stage)),
         ProjectSort::Department => a.department.name.cmp(&b.department.name),
         ProjectSort::Confidence => {
-            let r = |c: Option<DeliveryConfidence>| c.map_or(9, |c| rank(&DeliveryConfidence::ALL, &c));
+            let r =
+                |c: Option<DeliveryConfidence>| c.map_or(9, |c| rank(&DeliveryConfidence::ALL, &c));
             r(a.confidence).cmp(&r(b.confidence))
         }
         ProjectSort::StartDate => {
-            let d = |p: &Project| p.start_date.map(|d| d.to_string()).unwrap_or_else(|| "9999".into());
+            let d = |p: &Project| {
+                p.start_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "9999".into())
+            };
             d(a).cmp(&d(b))
         }
         ProjectSort::UpdatedAt => a.updated_at.cmp(&b.updated_at),

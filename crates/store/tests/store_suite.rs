@@ -4667,14 +4667,22 @@ mod history {
         let teams = org.create(store, &teams).await;
         let send = org.create(store, &draft("SEND portal")).await;
         let steady = org.create(store, &draft("Case management")).await;
-        let gated = org.create(store, &draft("Robotic process automation")).await;
+        let gated = org
+            .create(store, &draft("Robotic process automation"))
+            .await;
         let request = request_next_gate(store, &org, &gated, "Ready for design")
             .await
             .unwrap();
         let risk_draft = super::raid::risk_draft(&ann.email, Some(&teams.code));
         let risk = super::raid::validate(store, &org, &risk_draft, &[]).await;
-        let rescored = store.create_raid_item(org.id(), &risk, &actor()).await.unwrap();
-        let closing = store.create_raid_item(org.id(), &risk, &actor()).await.unwrap();
+        let rescored = store
+            .create_raid_item(org.id(), &risk, &actor())
+            .await
+            .unwrap();
+        let closing = store
+            .create_raid_item(org.id(), &risk, &actor())
+            .await
+            .unwrap();
         let last_board = mark().await;
 
         // Between the boards.
@@ -4683,14 +4691,26 @@ mod history {
             d.confidence = Some("green".into());
             with_cost(d, 12_500_000);
         });
-        let teams = update(store, &org, &teams.code, 1, &moved).await.unwrap().unwrap();
+        let teams = update(store, &org, &teams.code, 1, &moved)
+            .await
+            .unwrap()
+            .unwrap();
         let dated = edit(&org, &send, |d| d.end_date = Some("2027-03-31".into()));
-        update(store, &org, &send.code, 1, &dated).await.unwrap().unwrap();
+        update(store, &org, &send.code, 1, &dated)
+            .await
+            .unwrap()
+            .unwrap();
         // Changed and changed back: no change to report.
         let there = edit(&org, &steady, |d| d.stage = "design".into());
-        let steady2 = update(store, &org, &steady.code, 1, &there).await.unwrap().unwrap();
+        let steady2 = update(store, &org, &steady.code, 1, &there)
+            .await
+            .unwrap()
+            .unwrap();
         let back = edit(&org, &steady2, |d| d.stage = "concept".into());
-        update(store, &org, &steady.code, 2, &back).await.unwrap().unwrap();
+        update(store, &org, &steady.code, 2, &back)
+            .await
+            .unwrap()
+            .unwrap();
         let mut new_one = draft("Virtual social work");
         with_cost(&mut new_one, 2_000_000);
         let new_one = org.create(store, &new_one).await;
@@ -4713,19 +4733,28 @@ mod history {
             .update_raid_item(org.id(), closing.id, 1, &closed, &actor())
             .await
             .unwrap();
-        let opened = store.create_raid_item(org.id(), &risk, &actor()).await.unwrap();
+        let opened = store
+            .create_raid_item(org.id(), &risk, &actor())
+            .await
+            .unwrap();
         // Another organisation's changes are not this one's.
         other.create(store, &draft("Elsewhere")).await;
         let this_board = mark().await;
 
         // After this board.
         let later = edit(&org, &teams, |d| d.stage = "delivery".into());
-        update(store, &org, &teams.code, 2, &later).await.unwrap().unwrap();
+        update(store, &org, &teams.code, 2, &later)
+            .await
+            .unwrap()
+            .unwrap();
 
         let c = changes(store, &org, last_board, this_board).await;
         let codes = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
         assert_eq!(
-            c.new_projects.iter().map(|n| n.project.code.clone()).collect::<Vec<_>>(),
+            c.new_projects
+                .iter()
+                .map(|n| n.project.code.clone())
+                .collect::<Vec<_>>(),
             codes(vec![&new_one.code])
         );
         assert_eq!(c.new_projects[0].total_cost_pence, 2_000_000);
@@ -4742,16 +4771,26 @@ mod history {
         );
         assert_eq!(c.confidence_changes.len(), 1);
         assert_eq!(c.confidence_changes[0].project.code, teams.code);
-        assert_eq!(c.confidence_changes[0].from, Some(DeliveryConfidence::Amber));
+        assert_eq!(
+            c.confidence_changes[0].from,
+            Some(DeliveryConfidence::Amber)
+        );
         assert_eq!(c.confidence_changes[0].to, Some(DeliveryConfidence::Green));
         assert_eq!(c.cost_changes.len(), 1);
         assert_eq!(
-            (c.cost_changes[0].from_pence, c.cost_changes[0].to_pence, c.cost_changes[0].difference_pence),
+            (
+                c.cost_changes[0].from_pence,
+                c.cost_changes[0].to_pence,
+                c.cost_changes[0].difference_pence
+            ),
             (10_000_000, 12_500_000, 2_500_000)
         );
         assert_eq!(c.date_changes.len(), 1);
         assert_eq!(c.date_changes[0].project.code, send.code);
-        assert_eq!(c.date_changes[0].end_to, NaiveDate::from_ymd_opt(2027, 3, 31));
+        assert_eq!(
+            c.date_changes[0].end_to,
+            NaiveDate::from_ymd_opt(2027, 3, 31)
+        );
         assert_eq!(
             c.risks_opened.iter().map(|r| r.id).collect::<Vec<_>>(),
             vec![opened.id]
@@ -4762,13 +4801,19 @@ mod history {
         );
         assert_eq!(c.risks_rescored.len(), 1);
         assert_eq!(c.risks_rescored[0].risk.id, rescored.id);
-        assert_eq!((c.risks_rescored[0].from.score, c.risks_rescored[0].to.score), (16, 20));
+        assert_eq!(
+            (c.risks_rescored[0].from.score, c.risks_rescored[0].to.score),
+            (16, 20)
+        );
         assert_eq!(c.decisions.len(), 1);
         assert_eq!(c.decisions[0].id, approved.id);
         assert_eq!(c.decisions[0].outcome.as_deref(), Some("approved"));
         assert_eq!(c.decisions[0].project.as_ref().unwrap().code, gated.code);
         assert_eq!(c.counts.total(), 10);
-        assert_eq!(c.counts.projects_changed, 4, "new, teams, send and the gated project");
+        assert_eq!(
+            c.counts.projects_changed, 4,
+            "new, teams, send and the gated project"
+        );
 
         // After this board: only the later move; before the last: only creations.
         let after = changes(store, &org, this_board, Utc::now() + Duration::seconds(1)).await;
@@ -4780,7 +4825,13 @@ mod history {
         assert_eq!(before.counts.risks_opened, 2);
         assert_eq!(before.counts.stage_moves + before.counts.decisions, 0);
         // An empty period is empty, not an error.
-        let none = changes(store, &org, last_board - Duration::days(30), last_board - Duration::days(29)).await;
+        let none = changes(
+            store,
+            &org,
+            last_board - Duration::days(30),
+            last_board - Duration::days(29),
+        )
+        .await;
         assert_eq!(none.counts.total(), 0);
     }
 
@@ -4793,7 +4844,10 @@ mod history {
             d.stage = "design".into();
             d.title = "Teams for everyone, phase 2".into();
         });
-        update(store, &org, &teams.code, 1, &moved).await.unwrap().unwrap();
+        update(store, &org, &teams.code, 1, &moved)
+            .await
+            .unwrap()
+            .unwrap();
         let late = org.create(store, &draft("Virtual social work")).await;
         let second = mark().await;
 
@@ -4803,7 +4857,10 @@ mod history {
         assert_eq!(then[0].title, "Teams for everyone");
         assert_eq!(then[0].version, 1);
         let now = store.projects_as_at(org.id(), second).await.unwrap();
-        assert_eq!(codes(&now), vec![teams.code.clone(), send.code.clone(), late.code.clone()]);
+        assert_eq!(
+            codes(&now),
+            vec![teams.code.clone(), send.code.clone(), late.code.clone()]
+        );
         assert_eq!(now[0].stage, Stage::Design);
         // The past view holds what the live register held then, field for field.
         assert_eq!(now, store.all_projects(org.id()).await.unwrap());
@@ -4819,13 +4876,33 @@ mod history {
     async fn a_generated_past_is_read_as_at_its_dates_and_only_once(store: &Store) {
         let org = migrated_org(store).await;
         let p = org.create(store, &draft("Teams for everyone")).await;
-        let day = |d: u32| NaiveDate::from_ymd_opt(2025, 3, d).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
+        let day = |d: u32| {
+            NaiveDate::from_ymd_opt(2025, 3, d)
+                .unwrap()
+                .and_hms_opt(12, 0, 0)
+                .unwrap()
+                .and_utc()
+        };
         let mut was = p.clone();
         was.stage = Stage::Idea;
         let json = |p: &Project| serde_json::to_string(p).ok();
         let records = vec![
-            GeneratedAudit { at: day(1), entity: "project", entity_id: p.id, action: "created", before: None, after: json(&was) },
-            GeneratedAudit { at: day(10), entity: "project", entity_id: p.id, action: "updated", before: json(&was), after: json(&p) },
+            GeneratedAudit {
+                at: day(1),
+                entity: "project",
+                entity_id: p.id,
+                action: "created",
+                before: None,
+                after: json(&was),
+            },
+            GeneratedAudit {
+                at: day(10),
+                entity: "project",
+                entity_id: p.id,
+                action: "updated",
+                before: json(&was),
+                after: json(&p),
+            },
         ];
         let mut batches = vec![records.clone()].into_iter();
         let written = store
@@ -4834,10 +4911,20 @@ mod history {
             .unwrap();
         assert_eq!(written, 2);
         let at = |d: u32| store.projects_as_at(org.id(), day(d));
-        assert!(at(1).await.unwrap().is_empty(), "created at noon, not yet at noon");
+        assert!(
+            at(1).await.unwrap().is_empty(),
+            "created at noon, not yet at noon"
+        );
         assert_eq!(at(5).await.unwrap()[0].stage, Stage::Idea);
         assert_eq!(at(11).await.unwrap()[0].stage, Stage::Concept);
-        assert_eq!(store.history(org.id(), "project", p.id).await.unwrap().len(), 2);
+        assert_eq!(
+            store
+                .history(org.id(), "project", p.id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
         let march = changes(store, &org, day(2), day(20)).await;
         assert_eq!(march.stage_moves.len(), 1);
         // A second go would rewrite a real past: refused, nothing written.
@@ -4846,6 +4933,13 @@ mod history {
             .replace_generated_history(org.id(), move || again.next(), &actor())
             .await
             .is_err());
-        assert_eq!(store.history(org.id(), "project", p.id).await.unwrap().len(), 2);
+        assert_eq!(
+            store
+                .history(org.id(), "project", p.id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

@@ -131,6 +131,7 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/gate-requests", "post"),
         ("/api/v1/gate-requests/{id}", "get"),
         ("/api/v1/gate-requests/{id}/decision", "post"),
+        ("/api/v1/changes", "get"),
     ];
     for (path, method) in expected {
         assert!(

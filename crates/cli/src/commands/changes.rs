@@ -14,14 +14,22 @@ pub async fn changes(global: &GlobalOptions, args: ChangesArgs) -> anyhow::Resul
         None => only_organisation(&app).await?,
     };
     let since = DateEntry::iso(&args.since);
-    let until = args.until.as_deref().map(DateEntry::iso).unwrap_or_default();
+    let until = args
+        .until
+        .as_deref()
+        .map(DateEntry::iso)
+        .unwrap_or_default();
     let found = match app.command_line_caller(&slug, "cli").await {
         Ok(caller) => app.changes(&caller, &since, &until).await,
         Err(e) => Err(e),
     };
     app.store.close().await;
     let changes = found?;
-    let format = if args.json { CapacityFormat::Json } else { args.format };
+    let format = if args.json {
+        CapacityFormat::Json
+    } else {
+        args.format
+    };
     let text = match format {
         CapacityFormat::Json => {
             let mut json = serde_json::to_string_pretty(changes.as_ref())
@@ -80,7 +88,15 @@ fn summary_text(c: &Changes) -> String {
         "Stage moves",
         c.stage_moves
             .iter()
-            .map(|m| format!("{}  {} -> {}  {}", m.project.code, m.from.label(), m.to.label(), m.project.title))
+            .map(|m| {
+                format!(
+                    "{}  {} -> {}  {}",
+                    m.project.code,
+                    m.from.label(),
+                    m.to.label(),
+                    m.project.title
+                )
+            })
             .collect(),
     );
     section(
@@ -88,8 +104,16 @@ fn summary_text(c: &Changes) -> String {
         c.confidence_changes
             .iter()
             .map(|m| {
-                let label = |c: Option<portfolio_domain::DeliveryConfidence>| c.map_or("Not rated", |c| c.label());
-                format!("{}  {} -> {}  {}", m.project.code, label(m.from), label(m.to), m.project.title)
+                let label = |c: Option<portfolio_domain::DeliveryConfidence>| {
+                    c.map_or("Not rated", |c| c.label())
+                };
+                format!(
+                    "{}  {} -> {}  {}",
+                    m.project.code,
+                    label(m.from),
+                    label(m.to),
+                    m.project.title
+                )
             })
             .collect(),
     );
@@ -128,17 +152,31 @@ fn summary_text(c: &Changes) -> String {
             .collect(),
     );
     let risk_line = |r: &portfolio_domain::history::RiskMention| {
-        let project = r.project.as_ref().map_or("Programme".to_string(), |p| p.code.clone());
+        let project = r
+            .project
+            .as_ref()
+            .map_or("Programme".to_string(), |p| p.code.clone());
         let score = r.score.map_or("-".to_string(), |s| s.score.to_string());
         format!("{}  {project}  score {score}  {}", r.reference, r.title)
     };
-    section("Risks opened", c.risks_opened.iter().map(risk_line).collect());
-    section("Risks closed", c.risks_closed.iter().map(risk_line).collect());
+    section(
+        "Risks opened",
+        c.risks_opened.iter().map(risk_line).collect(),
+    );
+    section(
+        "Risks closed",
+        c.risks_closed.iter().map(risk_line).collect(),
+    );
     section(
         "Risks re-scored",
         c.risks_rescored
             .iter()
-            .map(|r| format!("{}  {} -> {}  {}", r.risk.reference, r.from.score, r.to.score, r.risk.title))
+            .map(|r| {
+                format!(
+                    "{}  {} -> {}  {}",
+                    r.risk.reference, r.from.score, r.to.score, r.risk.title
+                )
+            })
             .collect(),
     );
     section(
@@ -146,9 +184,17 @@ fn summary_text(c: &Changes) -> String {
         c.decisions
             .iter()
             .map(|d| {
-                let date = d.decided_at.map_or("-".to_string(), |t| t.date_naive().to_string());
-                let project = d.project.as_ref().map_or(String::new(), |p| format!("{}  ", p.code));
-                let meeting = d.meeting_title.as_ref().map_or(String::new(), |m| format!("  ({m})"));
+                let date = d
+                    .decided_at
+                    .map_or("-".to_string(), |t| t.date_naive().to_string());
+                let project = d
+                    .project
+                    .as_ref()
+                    .map_or(String::new(), |p| format!("{}  ", p.code));
+                let meeting = d
+                    .meeting_title
+                    .as_ref()
+                    .map_or(String::new(), |m| format!("  ({m})"));
                 format!("{date}  {project}{}{meeting}", d.summary)
             })
             .collect(),

@@ -37,7 +37,10 @@ pub fn synthetic_project_history(
     let mut rng = Lcg(seed ^ (project.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let span = (to - from).num_seconds().max(1) as u64;
     let mut times: Vec<DateTime<Utc>> = (0..n)
-        .map(|_| from + Duration::seconds(rng.below(span) as i64) + Duration::microseconds(rng.below(1_000_000) as i64))
+        .map(|_| {
+            from + Duration::seconds(rng.below(span) as i64)
+                + Duration::microseconds(rng.below(1_000_000) as i64)
+        })
         .collect();
     times.sort();
     // States from the newest back to the oldest.
@@ -55,7 +58,11 @@ pub fn synthetic_project_history(
                 if let Some(line) = state.costs.first_mut() {
                     let pence = line.capital_pence.pence();
                     let step = (pence / 10).max(100_000);
-                    let next = if rng.below(2) == 0 { pence + step } else { (pence - step).max(0) };
+                    let next = if rng.below(2) == 0 {
+                        pence + step
+                    } else {
+                        (pence - step).max(0)
+                    };
                     line.capital_pence = Money::from_pence(next).unwrap_or(line.capital_pence);
                 } else {
                     state.confidence = None;
@@ -66,7 +73,9 @@ pub fn synthetic_project_history(
                 state.end_date = match state.end_date {
                     Some(d) if rng.below(2) == 0 => d.checked_sub_signed(shift),
                     Some(d) => d.checked_add_signed(shift),
-                    None => state.start_date.and_then(|s| s.checked_add_signed(shift * 6)),
+                    None => state
+                        .start_date
+                        .and_then(|s| s.checked_add_signed(shift * 6)),
                 };
                 if let (Some(s), Some(e)) = (state.start_date, state.end_date) {
                     if e < s {
@@ -128,13 +137,19 @@ mod tests {
         assert_eq!(chain[0].action, "created");
         assert!(chain[0].before.is_none());
         assert!(chain.windows(2).all(|w| w[0].at <= w[1].at));
-        assert!(chain.windows(2).all(|w| w[1].before.as_ref() == Some(&w[0].after)));
-        assert!(chain.iter().all(|c| c.at >= from && c.at < to + Duration::seconds(1)));
+        assert!(chain
+            .windows(2)
+            .all(|w| w[1].before.as_ref() == Some(&w[0].after)));
+        assert!(chain
+            .iter()
+            .all(|c| c.at >= from && c.at < to + Duration::seconds(1)));
         let last = chain.last().unwrap().after.clone();
         project.version = 40;
         project.created_at = chain[0].at;
         project.updated_at = chain[39].at;
         assert_eq!(last, project);
-        assert!(chain.windows(2).any(|w| w[0].after.stage != w[1].after.stage));
+        assert!(chain
+            .windows(2)
+            .any(|w| w[0].after.stage != w[1].after.stage));
     }
 }

@@ -42,7 +42,12 @@ fn risk(id: i64, status: &str, likelihood: i64, impact: i64) -> Value {
 #[test]
 fn a_period_parses_from_iso_text_or_date_boxes() {
     let today = day("2026-04-15");
-    let p = Period::parse(&DateEntry::iso("2026-03-01"), &DateEntry::iso("2026-03-31"), today).unwrap();
+    let p = Period::parse(
+        &DateEntry::iso("2026-03-01"),
+        &DateEntry::iso("2026-03-31"),
+        today,
+    )
+    .unwrap();
     assert_eq!(p, period());
     assert_eq!(p.start().to_rfc3339(), "2026-03-01T00:00:00+00:00");
     assert_eq!(p.end().to_rfc3339(), "2026-04-01T00:00:00+00:00");
@@ -59,21 +64,36 @@ fn a_period_parses_from_iso_text_or_date_boxes() {
 
 #[test]
 fn since_after_until_is_refused_naming_since() {
-    let e = Period::parse(&DateEntry::iso("2026-04-02"), &DateEntry::iso("2026-04-01"), day("2026-05-01"))
-        .unwrap_err();
+    let e = Period::parse(
+        &DateEntry::iso("2026-04-02"),
+        &DateEntry::iso("2026-04-01"),
+        day("2026-05-01"),
+    )
+    .unwrap_err();
     let message = e.for_field("since").expect("since named");
-    assert!(message.contains("before the end of the period"), "{message}");
+    assert!(
+        message.contains("before the end of the period"),
+        "{message}"
+    );
     assert!(e.for_field("until").is_none());
 }
 
 #[test]
 fn bad_dates_are_named_with_the_reason() {
     let today = day("2026-05-01");
-    let e = Period::parse(&DateEntry::iso("2026-02-30"), &DateEntry::iso("31/03/2026"), today).unwrap_err();
+    let e = Period::parse(
+        &DateEntry::iso("2026-02-30"),
+        &DateEntry::iso("31/03/2026"),
+        today,
+    )
+    .unwrap_err();
     assert!(e.for_field("since").unwrap().contains("not a real date"));
     assert!(e.for_field("until").unwrap().contains("not a real date"));
     let e = Period::parse(&DateEntry::default(), &DateEntry::default(), today).unwrap_err();
-    assert!(e.for_field("since").unwrap().contains("enter the first day"));
+    assert!(e
+        .for_field("since")
+        .unwrap()
+        .contains("enter the first day"));
     let part = DateEntry {
         day: Some("1".into()),
         year: Some("2026".into()),
@@ -88,7 +108,10 @@ fn bad_dates_are_named_with_the_reason() {
 #[test]
 fn as_at_refuses_the_future_and_blank_is_now() {
     let today = day("2026-05-01");
-    assert_eq!(parse_as_at("as_at", &DateEntry::default(), today).unwrap(), None);
+    assert_eq!(
+        parse_as_at("as_at", &DateEntry::default(), today).unwrap(),
+        None
+    );
     assert_eq!(
         parse_as_at("as_at", &DateEntry::iso("2026-04-30"), today).unwrap(),
         Some(day("2026-04-30"))
@@ -100,7 +123,12 @@ fn as_at_refuses_the_future_and_blank_is_now() {
 #[test]
 fn classifies_project_changes_from_first_and_last_state() {
     let records = vec![
-        record("project", 1, None, Some(project("DP-010", "idea", None, 500))),
+        record(
+            "project",
+            1,
+            None,
+            Some(project("DP-010", "idea", None, 500)),
+        ),
         record(
             "project",
             2,
@@ -123,12 +151,19 @@ fn classifies_project_changes_from_first_and_last_state() {
     assert_eq!(
         c.stage_moves,
         vec![StageMove {
-            project: ProjectMention { id: 2, code: "DP-002".into(), title: "Project DP-002".into() },
+            project: ProjectMention {
+                id: 2,
+                code: "DP-002".into(),
+                title: "Project DP-002".into()
+            },
             from: Stage::Concept,
             to: Stage::Design,
         }]
     );
-    assert_eq!(c.confidence_changes[0].from, Some(DeliveryConfidence::Amber));
+    assert_eq!(
+        c.confidence_changes[0].from,
+        Some(DeliveryConfidence::Amber)
+    );
     assert_eq!(c.confidence_changes[0].to, Some(DeliveryConfidence::Green));
     assert_eq!(c.cost_changes[0].from_pence, 1_100);
     assert_eq!(c.cost_changes[0].to_pence, 1_600);
@@ -142,7 +177,15 @@ fn classifies_project_changes_from_first_and_last_state() {
 fn date_changes_name_both_dates() {
     let mut after = project("DP-004", "delivery", None, 0);
     after["end_date"] = json!("2027-03-31");
-    let c = Changes::classify(period(), &[record("project", 4, Some(project("DP-004", "delivery", None, 0)), Some(after))]);
+    let c = Changes::classify(
+        period(),
+        &[record(
+            "project",
+            4,
+            Some(project("DP-004", "delivery", None, 0)),
+            Some(after),
+        )],
+    );
     assert_eq!(c.date_changes.len(), 1);
     assert_eq!(c.date_changes[0].end_from, None);
     assert_eq!(c.date_changes[0].end_to, Some(day("2027-03-31")));
@@ -153,11 +196,31 @@ fn date_changes_name_both_dates() {
 fn classifies_risks_opened_closed_and_rescored() {
     let records = vec![
         record("raid_item", 1, None, Some(risk(1, "open", 3, 4))),
-        record("raid_item", 2, Some(risk(2, "open", 3, 4)), Some(risk(2, "closed", 3, 4))),
-        record("raid_item", 3, Some(risk(3, "open", 3, 4)), Some(risk(3, "open", 5, 4))),
-        record("raid_item", 4, Some(risk(4, "closed", 2, 2)), Some(risk(4, "open", 2, 2))),
+        record(
+            "raid_item",
+            2,
+            Some(risk(2, "open", 3, 4)),
+            Some(risk(2, "closed", 3, 4)),
+        ),
+        record(
+            "raid_item",
+            3,
+            Some(risk(3, "open", 3, 4)),
+            Some(risk(3, "open", 5, 4)),
+        ),
+        record(
+            "raid_item",
+            4,
+            Some(risk(4, "closed", 2, 2)),
+            Some(risk(4, "open", 2, 2)),
+        ),
         // An issue is no risk.
-        record("raid_item", 5, None, Some(json!({"kind": "issue", "status": "open"}))),
+        record(
+            "raid_item",
+            5,
+            None,
+            Some(json!({"kind": "issue", "status": "open"})),
+        ),
     ];
     let c = Changes::classify(period(), &records);
     let ids = |v: &[RiskMention]| v.iter().map(|r| r.id).collect::<Vec<_>>();
@@ -179,25 +242,61 @@ fn decisions_from_gates_and_board_meetings_are_listed_once() {
                    json!({"outcome": status, "reasons": "Strong case", "decided_at": "2026-03-05T10:00:00.000000Z"}) }})
     };
     let records = vec![
-        record("gate_request", 9, Some(gate("pending")), Some(gate("approved"))),
+        record(
+            "gate_request",
+            9,
+            Some(gate("pending")),
+            Some(gate("approved")),
+        ),
         // Requested and still pending: no decision.
         record("gate_request", 10, None, Some(gate("pending"))),
-        record("board_decision", 1, None, Some(json!({"id": 1, "meeting_id": 4, "meeting_title": "March board",
+        record(
+            "board_decision",
+            1,
+            None,
+            Some(
+                json!({"id": 1, "meeting_id": 4, "meeting_title": "March board",
             "body": "Digital Programme Board", "text": "Approve the design gate", "decided_at": "2026-03-05",
-            "gate_request_id": 9}))),
-        record("board_decision", 2, None, Some(json!({"id": 2, "meeting_id": 4, "meeting_title": "March board",
-            "text": "Ask SLT for more capacity", "decided_at": "2026-03-05"}))),
-        record("some_future_entity", 1, None, Some(json!({"whatever": true}))),
+            "gate_request_id": 9}),
+            ),
+        ),
+        record(
+            "board_decision",
+            2,
+            None,
+            Some(
+                json!({"id": 2, "meeting_id": 4, "meeting_title": "March board",
+            "text": "Ask SLT for more capacity", "decided_at": "2026-03-05"}),
+            ),
+        ),
+        record(
+            "some_future_entity",
+            1,
+            None,
+            Some(json!({"whatever": true})),
+        ),
         record("project", 5, None, Some(json!("not an object"))),
     ];
     let c = Changes::classify(period(), &records);
     assert_eq!(c.decisions.len(), 2, "{:#?}", c.decisions);
-    let gate = c.decisions.iter().find(|d| d.source == DecisionSource::Gate).unwrap();
+    let gate = c
+        .decisions
+        .iter()
+        .find(|d| d.source == DecisionSource::Gate)
+        .unwrap();
     assert_eq!(gate.outcome.as_deref(), Some("approved"));
     assert_eq!(gate.meeting_title.as_deref(), Some("March board"));
-    assert!(gate.summary.contains("Concept to Design"), "{}", gate.summary);
+    assert!(
+        gate.summary.contains("Concept to Design"),
+        "{}",
+        gate.summary
+    );
     assert_eq!(gate.project.as_ref().unwrap().code, "DP-002");
-    let board = c.decisions.iter().find(|d| d.source == DecisionSource::Board).unwrap();
+    let board = c
+        .decisions
+        .iter()
+        .find(|d| d.source == DecisionSource::Board)
+        .unwrap();
     assert_eq!(board.summary, "Ask SLT for more capacity");
     assert_eq!(c.counts.decisions, 2);
     assert!(c.new_projects.is_empty());

@@ -6,7 +6,6 @@
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-#[allow(unused_imports)]
 use portfolio_domain::history::{Changes, PeriodQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -24,7 +24,11 @@ pub(crate) fn date_boxes(entry: &DateEntry) -> Value {
         .as_deref()
         .and_then(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok());
     let part = |typed: &Option<String>, from_iso: Option<String>| {
-        typed.clone().filter(|s| !s.trim().is_empty()).or(from_iso).unwrap_or_default()
+        typed
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or(from_iso)
+            .unwrap_or_default()
     };
     use chrono::Datelike;
     context! {
@@ -71,7 +75,9 @@ fn sections(c: &Changes) -> Vec<Value> {
             end_changed => d.end_from != d.end_to, end_from => date_text(d.end_from), end_to => date_text(d.end_to) }
         })
         .collect();
-    let risks = |v: &[portfolio_domain::history::RiskMention]| v.iter().map(Value::from_serialize).collect();
+    let risks = |v: &[portfolio_domain::history::RiskMention]| {
+        v.iter().map(Value::from_serialize).collect()
+    };
     let decisions = c
         .decisions
         .iter()
@@ -88,7 +94,11 @@ fn sections(c: &Changes) -> Vec<Value> {
     vec![
         section("new-projects", "New projects", new_projects),
         section("stage-moves", "Stage moves", stage_moves),
-        section("confidence-changes", "Delivery confidence changes", confidence),
+        section(
+            "confidence-changes",
+            "Delivery confidence changes",
+            confidence,
+        ),
         section("cost-changes", "Cost changes", costs),
         section("date-changes", "Date changes", dates),
         section("risks-opened", "Risks opened", risks(&c.risks_opened)),
@@ -108,7 +118,8 @@ pub async fn show(
     Query(query): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
     let base = layout(&state, &session, "governance").await?;
-    let form = context! { since => date_boxes(&query.since()), until => date_boxes(&query.until()) };
+    let form =
+        context! { since => date_boxes(&query.since()), until => date_boxes(&query.until()) };
     if query.is_blank() {
         return Ok(render_status(
             StatusCode::OK,
@@ -124,7 +135,11 @@ pub async fn show(
         Ok(changes) => changes,
         Err(AppError::Validation(e)) => {
             let (fe, errors) = errors_view(&e, |field| {
-                let label = if field == "until" { "The last day" } else { "The first day" };
+                let label = if field == "until" {
+                    "The last day"
+                } else {
+                    "The first day"
+                };
                 (format!("{field}-day"), label.to_string())
             });
             return Ok(render_status(

@@ -21,7 +21,10 @@ pub async fn show(
     let caller = session.caller();
     let (as_at, errors) = match asked.parse(portfolio_app::history::today()) {
         Ok(d) => (d, Vec::new()),
-        Err(e) => (None, errors_view(&e, |_| ("as_at-day".to_string(), "The date".to_string())).1),
+        Err(e) => (
+            None,
+            errors_view(&e, |_| ("as_at-day".to_string(), "The date".to_string())).1,
+        ),
     };
     let d = match as_at {
         Some(day) => std::sync::Arc::new(state.app.dashboard_as_at(caller, day).await?),

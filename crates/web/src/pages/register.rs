@@ -87,7 +87,11 @@ pub async fn show(
     let to_links = |e: &portfolio_domain::ValidationErrors| -> Vec<ErrorLink> {
         e.0.iter()
             .map(|f| ErrorLink {
-                target: if f.field == "as_at" { "as_at-day".to_string() } else { f.field.clone() },
+                target: if f.field == "as_at" {
+                    "as_at-day".to_string()
+                } else {
+                    f.field.clone()
+                },
                 message: format!("{}: {}", f.field, f.message),
             })
             .collect()
@@ -119,7 +123,10 @@ pub async fn show(
             let fallback = ProjectQuery::default();
             let found = match as_at {
                 Some(d) => {
-                    let r = state.app.list_projects_as_at(caller, &fallback, d, PER_PAGE).await?;
+                    let r = state
+                        .app
+                        .list_projects_as_at(caller, &fallback, d, PER_PAGE)
+                        .await?;
                     (r.projects, r.total)
                 }
                 None => {
