@@ -135,31 +135,14 @@ pub(crate) struct AuditText<'a> {
     pub actor: &'a Actor,
 }
 
-/// Writes audit records given as JSON text (one statement for many).
+/// Writes audit records given as JSON text (one statement for many), all
+/// dated now.
 pub(crate) async fn insert_audit_texts(
     tx: &mut Transaction<'_, Any>,
     records: Vec<AuditText<'_>>,
 ) -> Result<()> {
     let at = now_text();
-    crate::projects::insert_rows(
-        tx,
-        "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json)",
-        "",
-        9,
-        &records,
-        |q, r| {
-            q.bind(r.organisation_id)
-                .bind(r.actor.user_id)
-                .bind(r.actor.label.clone())
-                .bind(at.clone())
-                .bind(r.entity)
-                .bind(r.entity_id)
-                .bind(r.action)
-                .bind(r.before.clone())
-                .bind(r.after.clone())
-        },
-    )
-    .await
+    insert_dated(tx, &records, |_| at.clone()).await
 }
 
 /// Writes generated audit records with their own times, in the order given
@@ -170,17 +153,43 @@ pub(crate) async fn insert_audit_texts_at(
     records: &[crate::history::GeneratedAudit],
     actor: &Actor,
 ) -> Result<()> {
+    let texts: Vec<AuditText<'_>> = records
+        .iter()
+        .map(|r| AuditText {
+            organisation_id: Some(organisation_id),
+            entity: r.entity,
+            entity_id: r.entity_id,
+            action: r.action,
+            before: r.before.clone(),
+            after: r.after.clone(),
+            actor,
+        })
+        .collect();
+    insert_dated(tx, &texts, |i| crate::format_time(records[i].at)).await
+}
+
+/// The one INSERT of audit records; `at` gives the time of the i-th.
+async fn insert_dated(
+    tx: &mut Transaction<'_, Any>,
+    records: &[AuditText<'_>],
+    at: impl Fn(usize) -> String,
+) -> Result<()> {
+    let rows: Vec<(String, &AuditText<'_>)> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (at(i), r))
+        .collect();
     crate::projects::insert_rows(
         tx,
         "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json)",
         "",
         9,
-        records,
-        |q, r| {
-            q.bind(organisation_id)
-                .bind(actor.user_id)
-                .bind(actor.label.clone())
-                .bind(crate::format_time(r.at))
+        &rows,
+        |q, (at, r)| {
+            q.bind(r.organisation_id)
+                .bind(r.actor.user_id)
+                .bind(r.actor.label.clone())
+                .bind(at.clone())
                 .bind(r.entity)
                 .bind(r.entity_id)
                 .bind(r.action)
