@@ -59,7 +59,7 @@ impl Store {
         let named: Vec<String> = (0..entities.len()).map(|i| format!("${}", i + 4)).collect();
         let sql = format!(
             "SELECT id, entity, entity_id, at, actor_label FROM audit_log \
-             WHERE organisation_id = $1 AND at >= $2 AND at < $3 AND entity IN ({}) ORDER BY at, id",
+             WHERE organisation_id = $1 AND at >= $2 AND at < $3 AND entity IN ({}) ORDER BY at, entity, entity_id, id",
             named.join(", ")
         );
         let mut query = sqlx::query(&sql)
