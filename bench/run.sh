@@ -50,36 +50,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wrk latency ("850.00us", "1.23ms", "2.10s", "1.5m") -> milliseconds
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-    printf "%.2f", n }'
-}
-
-# Parse one wrk --latency output file: prints "rps=… p50_ms=… p99_ms=… requests=… non2xx=… socket_errors=…"
-parse_wrk() {
-  local f=$1 rps p50 p99 req non2xx sock
-  rps=$(awk '/^Requests\/sec:/{print $2}' "$f")
-  p50=$(awk '$1=="50%"{print $2}' "$f")
-  p99=$(awk '$1=="99%"{print $2}' "$f")
-  req=$(awk '/requests in/{print $1}' "$f")
-  non2xx=$(awk '/Non-2xx or 3xx responses:/{print $NF}' "$f")
-  sock=$(awk '/Socket errors:/{ s=0; for (i=3;i<=NF;i++) if ($i ~ /^[0-9]+,?$/) s+=$i; print s }' "$f")
-  echo "rps=${rps:-0} p50_ms=$(to_ms "${p50:-0us}") p99_ms=$(to_ms "${p99:-0us}") requests=${req:-0} non2xx=${non2xx:-0} socket_errors=${sock:-0}"
-}
-
-rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2> /dev/null || echo 0; }
-hwm_kib() { awk '/^VmHWM:/{print $2}' "/proc/$1/status" 2> /dev/null || echo 0; }
-
-# wrk_run LABEL FILE args…: 3 s warm-up, then the measured run (both bounded by timeout)
-wrk_run() {
-  local label=$1 file=$2; shift 2
-  timeout 30 wrk -t"$THREADS" -c"$CONN" -d3s --timeout 10s "$@" > /dev/null 2>&1 || true
-  timeout $((DUR + 30)) wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" --timeout 10s --latency "$@" > "$file" 2>&1 \
-    || echo "bench: wrk exited non-zero for $label (see $file)" >&2
-}
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 
 # POST body: the brief's body, with a department/theme the generated organisation really has.
 post_body() {
@@ -131,7 +103,7 @@ EOF
 # Portfolio at one size
 bench_portfolio() {
   local n=$1
-  local dir="$OUT/portfolio-$n" url token cookie csrf i
+  local dir="$OUT/portfolio-$n" url token cookie i
   mkdir -p "$dir"
   local data="$dir/data"
   echo "== Portfolio, $n projects (data dir $data)"
@@ -140,29 +112,11 @@ bench_portfolio() {
   token=$(timeout 60 "$BIN" --data-dir "$data" token create --user admin@big.example --name bench | grep -o 'pf_[A-Za-z0-9_-]*' | head -1)
   [ -n "$token" ] || die "no token printed"
 
-  timeout 1800 "$BIN" --data-dir "$data" serve --listen 127.0.0.1:0 > "$dir/serve.log" 2>&1 < /dev/null &
-  SERVER_PID=$!
-  url=""
-  for i in $(seq 100); do
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$dir/serve.log" | head -1 || true)
-    [ -n "$url" ] && break
-    [ -d "/proc/$SERVER_PID" ] || { cat "$dir/serve.log"; die "server exited"; }
-    sleep 0.2
-  done
-  [ -n "$url" ] || { cat "$dir/serve.log"; die "server did not print its address"; }
-  # `timeout` is the parent: measure the portfolio process itself
-  local spid; spid=$(pgrep -P "$SERVER_PID" -x portfolio || echo "$SERVER_PID")
+  start_server "$data" "$dir/serve.log"
+  url=$SERVER_URL
+  local spid=$SERVER_CHILD
   echo "server PID $spid on $url; RSS after start $(rss_kib "$spid") KiB"
-
-  # Session for the pages: GET /sign-in (cookie + hidden csrf_token), POST /sign-in
-  local jar="$dir/cookies.txt"
-  csrf=$(curl -fsS -c "$jar" "$url/sign-in" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
-  [ -n "$csrf" ] || die "no csrf_token on /sign-in"
-  curl -sS -o /dev/null -b "$jar" -c "$jar" --data-urlencode "email=admin@big.example" \
-    --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$csrf" --data-urlencode "next=/" \
-    "$url/sign-in"
-  cookie=$(awk '$6=="portfolio_session"{print $7}' "$jar")
-  [ -n "$cookie" ] || die "sign-in gave no portfolio_session cookie"
+  cookie=$(sign_in "$url" admin@big.example "$PASSWORD" "$dir/cookies.txt")
   local code; code=$(curl -s -o "$dir/register.html" -w '%{http_code}' -H "Cookie: portfolio_session=$cookie" "$url/projects")
   [ "$code" = 200 ] || die "GET /projects with the session gave HTTP $code"
   code=$(curl -s -o "$dir/list.json" -w '%{http_code}' -H "Authorization: Bearer $token" "$url/api/v1/projects?limit=100")
@@ -214,11 +168,7 @@ bench_portfolio() {
   fi
   echo "projects after the run: $(curl -fsS -H "Authorization: Bearer $token" "$url/api/v1/projects?limit=1" | jq .total)"
 
-  kill -TERM "$spid" 2> /dev/null || true
-  for i in $(seq 40); do [ -d "/proc/$spid" ] || break; sleep 0.25; done
-  [ -d "/proc/$spid" ] && { echo "server did not stop on SIGTERM in 10 s; SIGKILL"; kill -KILL "$spid" 2> /dev/null || true; }
-  wait "$SERVER_PID" 2> /dev/null || true
-  SERVER_PID=""
+  stop_server
 }
 
 bench_redmine() {

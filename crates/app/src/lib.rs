@@ -15,6 +15,7 @@ pub mod export;
 pub mod gates;
 mod group_commit;
 pub mod highlights;
+pub mod history;
 pub mod import;
 pub mod intake;
 pub mod meetings;
@@ -90,6 +91,13 @@ pub(crate) struct Caches {
     pub dashboards: cache::VersionedCache<i64, portfolio_domain::dashboard::Dashboard>,
     pub duplicates: cache::VersionedCache<i64, Vec<duplicates::DuplicatePair>>,
     pub rankings: cache::VersionedCache<i64, portfolio_domain::scoring::Ranking>,
+    /// Every project's state at the end of a day, per organisation and day.
+    pub past_registers:
+        cache::VersionedCache<(i64, chrono::NaiveDate), Vec<portfolio_domain::Project>>,
+    pub changes: cache::VersionedCache<
+        (i64, portfolio_domain::history::Period),
+        portfolio_domain::history::Changes,
+    >,
 }
 
 /// The application: the store and settings, cheap to clone.
@@ -139,6 +147,8 @@ impl App {
                 dashboards: cache::VersionedCache::new(1_000),
                 duplicates: cache::VersionedCache::new(1_000),
                 rankings: cache::VersionedCache::new(1_000),
+                past_registers: cache::VersionedCache::new(history::PAST_REGISTERS_KEPT),
+                changes: cache::VersionedCache::new(history::CHANGES_KEPT),
             }),
             group_commit: Default::default(),
         }

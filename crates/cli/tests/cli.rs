@@ -340,6 +340,7 @@ fn every_command_has_help() {
         &["demo"],
         &["capacity"],
         &["raid"],
+        &["changes"],
         &["migrate"],
         &["organisation"],
         &["organisation", "list"],
@@ -1274,4 +1275,83 @@ fn capacity_prints_the_demo_heat_map_in_text_and_json() {
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("from"), "{stderr}");
+}
+
+#[test]
+fn changes_summarise_a_generated_past_in_text_and_json_and_refuse_a_bad_period() {
+    let dir = TempDir::new();
+    let stdout = success(
+        portfolio(
+            &dir,
+            &[
+                "generate",
+                "--org",
+                "hist",
+                "--name",
+                "History Council",
+                "--projects",
+                "20",
+                "--history",
+                "2000",
+                "--seed",
+                "3",
+            ],
+        )
+        .env("PORTFOLIO_PASSWORD", PASSWORD),
+    );
+    assert!(stdout.contains("and 2000 past audit records"), "{stdout}");
+    let since = "2020-01-01";
+    let json = success(&mut portfolio(
+        &dir,
+        &["changes", "--org", "hist", "--since", since, "--json"],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(doc["period"]["since"], since);
+    assert_eq!(
+        doc["counts"]["new_projects"], 20,
+        "created within the generated past"
+    );
+    let text = success(&mut portfolio(
+        &dir,
+        &["changes", "--org", "hist", "--since", since],
+    ));
+    assert!(
+        text.starts_with(&format!("Changes from {since} to ")),
+        "{text}"
+    );
+    assert!(text.contains("New projects (20)"), "{text}");
+    assert!(text.contains("Decisions taken (0)"), "{text}");
+    // The last year only: the projects' later changes, none of them new.
+    let year_ago = (chrono::Utc::now().date_naive() - chrono::Duration::days(365)).to_string();
+    let recent = success(&mut portfolio(
+        &dir,
+        &[
+            "changes", "--org", "hist", "--since", &year_ago, "--format", "json",
+        ],
+    ));
+    let recent: serde_json::Value = serde_json::from_str(&recent).unwrap();
+    assert_eq!(recent["counts"]["new_projects"], 0, "{recent}");
+    assert!(
+        recent["counts"]["projects_changed"].as_u64().unwrap() > 0,
+        "{recent}"
+    );
+
+    let out = output(&mut portfolio(
+        &dir,
+        &[
+            "changes",
+            "--org",
+            "hist",
+            "--since",
+            "2026-04-02",
+            "--until",
+            "2026-04-01",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("since") && stderr.contains("before the end of the period"),
+        "{stderr}"
+    );
 }

@@ -17,6 +17,7 @@ pub mod errors;
 pub mod filter;
 pub mod gates;
 pub mod highlights;
+pub mod history;
 pub mod intake;
 pub mod meetings;
 pub mod money;

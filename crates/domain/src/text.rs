@@ -52,6 +52,27 @@ pub fn slugify(name: &str) -> String {
     out
 }
 
+/// A date written YYYY-MM-DD, or why not (the message says how to write it).
+pub fn parse_iso_date(input: &str) -> Result<chrono::NaiveDate, String> {
+    let s = input.trim();
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a real date; write it like 2027-01-31"))
+}
+
+/// A required date field: pushes "must give a date" when blank, or the
+/// parse error, onto `errors` under `field`.
+pub fn required_date(
+    field: &str,
+    input: &str,
+    errors: &mut crate::errors::ValidationErrors,
+) -> Option<chrono::NaiveDate> {
+    if input.trim().is_empty() {
+        errors.push(field, "must give a date, like 2027-01-31");
+        return None;
+    }
+    errors.check(field, parse_iso_date(input))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,25 +107,4 @@ mod tests {
             "economy-infrastructure-and-skills"
         );
     }
-}
-
-/// A date written YYYY-MM-DD, or why not (the message says how to write it).
-pub fn parse_iso_date(input: &str) -> Result<chrono::NaiveDate, String> {
-    let s = input.trim();
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("'{s}' is not a real date; write it like 2027-01-31"))
-}
-
-/// A required date field: pushes "must give a date" when blank, or the
-/// parse error, onto `errors` under `field`.
-pub fn required_date(
-    field: &str,
-    input: &str,
-    errors: &mut crate::errors::ValidationErrors,
-) -> Option<chrono::NaiveDate> {
-    if input.trim().is_empty() {
-        errors.push(field, "must give a date, like 2027-01-31");
-        return None;
-    }
-    errors.check(field, parse_iso_date(input))
 }

@@ -135,19 +135,57 @@ pub(crate) struct AuditText<'a> {
     pub actor: &'a Actor,
 }
 
-/// Writes audit records given as JSON text (one statement for many).
+/// Writes audit records given as JSON text (one statement for many), all
+/// dated now.
 pub(crate) async fn insert_audit_texts(
     tx: &mut Transaction<'_, Any>,
     records: Vec<AuditText<'_>>,
 ) -> Result<()> {
     let at = now_text();
+    insert_dated(tx, &records, |_| at.clone()).await
+}
+
+/// Writes generated audit records with their own times, in the order given
+/// (see [`Store::replace_generated_history`]).
+pub(crate) async fn insert_audit_texts_at(
+    tx: &mut Transaction<'_, Any>,
+    organisation_id: i64,
+    records: &[crate::history::GeneratedAudit],
+    actor: &Actor,
+) -> Result<()> {
+    let texts: Vec<AuditText<'_>> = records
+        .iter()
+        .map(|r| AuditText {
+            organisation_id: Some(organisation_id),
+            entity: r.entity,
+            entity_id: r.entity_id,
+            action: r.action,
+            before: r.before.clone(),
+            after: r.after.clone(),
+            actor,
+        })
+        .collect();
+    insert_dated(tx, &texts, |i| crate::format_time(records[i].at)).await
+}
+
+/// The one INSERT of audit records; `at` gives the time of the i-th.
+async fn insert_dated(
+    tx: &mut Transaction<'_, Any>,
+    records: &[AuditText<'_>],
+    at: impl Fn(usize) -> String,
+) -> Result<()> {
+    let rows: Vec<(String, &AuditText<'_>)> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (at(i), r))
+        .collect();
     crate::projects::insert_rows(
         tx,
         "INSERT INTO audit_log (organisation_id, actor_user_id, actor_label, at, entity, entity_id, action, before_json, after_json)",
         "",
         9,
-        &records,
-        |q, r| {
+        &rows,
+        |q, (at, r)| {
             q.bind(r.organisation_id)
                 .bind(r.actor.user_id)
                 .bind(r.actor.label.clone())
@@ -172,7 +210,7 @@ impl Store {
     ) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT id, actor_label, at, entity, entity_id, action, before_json, after_json FROM audit_log \
-             WHERE organisation_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY id",
+             WHERE organisation_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY at, id",
         )
         .bind(organisation_id)
         .bind(entity.to_string())

@@ -20,6 +20,7 @@ mod audit;
 mod capacity;
 mod gates;
 mod highlights;
+mod history;
 mod imports;
 mod intake;
 mod meetings;
@@ -42,6 +43,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use audit::AuditEntry;
 pub use gates::GateRequestFilter;
+pub use history::GeneratedAudit;
 pub use imports::{ImportCounts, ImportedRow, Provenance, RowOrigin};
 pub use intake::{TriageDecision, Triaged};
 pub use projects::{NewProject, ProjectPage};

@@ -4065,12 +4065,12 @@ mod raid {
         concurrent_raid_updates_let_exactly_one_win,
     );
 
-    fn score(likelihood: i64, impact: i64) -> Option<ScoreDraft> {
+    pub(super) fn score(likelihood: i64, impact: i64) -> Option<ScoreDraft> {
         Some(ScoreDraft { likelihood, impact })
     }
 
     /// A risk owned by `owner`, on `project` when given, with one action.
-    fn risk_draft(owner: &str, project: Option<&str>) -> RaidDraft {
+    pub(super) fn risk_draft(owner: &str, project: Option<&str>) -> RaidDraft {
         RaidDraft {
             kind: "risk".into(),
             project: project.map(str::to_string),
@@ -4096,7 +4096,7 @@ mod raid {
         }
     }
 
-    async fn validate(
+    pub(super) async fn validate(
         store: &Store,
         org: &Org,
         draft: &RaidDraft,
@@ -5100,4 +5100,339 @@ async fn the_latest_highlight_report_sets_the_projects_confidence(store: &Store)
             .unwrap(),
         vec![red]
     );
+}
+
+// ---------------------------------------------------------------------------
+// History: the changes between two instants, the register as at an instant
+// ---------------------------------------------------------------------------
+
+mod history {
+    use super::*;
+    use chrono::{DateTime, Duration};
+    use portfolio_domain::history::{grouped_counts, Changes, Period, SUMMARISED_ENTITIES};
+    use portfolio_domain::raid::RaidStatus;
+    use portfolio_store::GeneratedAudit;
+
+    backend_tests!(
+        sqlite: sqlite_store, postgres: postgres_store;
+        changes_since_the_last_board_list_exactly_what_changed,
+        the_register_as_at_an_instant_is_each_projects_latest_state,
+        a_generated_past_is_read_as_at_its_dates_and_only_once,
+    );
+
+    /// The current instant, a little after every write so far (and before
+    /// every write to come): the audit trail keeps microseconds.
+    async fn mark() -> DateTime<Utc> {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let t = Utc::now();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        t
+    }
+
+    async fn changes(store: &Store, org: &Org, from: DateTime<Utc>, to: DateTime<Utc>) -> Changes {
+        let records = store
+            .changes_between(org.id(), from, to, &SUMMARISED_ENTITIES)
+            .await
+            .expect("changes between");
+        let period = Period {
+            since: from.date_naive(),
+            until: to.date_naive(),
+        };
+        Changes::classify(period, &records)
+    }
+
+    fn with_cost(d: &mut ProjectDraft, capital_pence: i64) {
+        d.costs = vec![CostDraft {
+            year: "2026/27".into(),
+            capital_pence,
+            revenue_pence: 0,
+        }];
+    }
+
+    async fn changes_since_the_last_board_list_exactly_what_changed(store: &Store) {
+        let org = migrated_org(store).await;
+        let other = new_org(store, "southby", "SB").await;
+        let ann = viewer_ann(store, &org).await;
+        // Before the last board.
+        let mut teams = draft("Teams for everyone");
+        teams.confidence = Some("amber".into());
+        with_cost(&mut teams, 10_000_000);
+        let teams = org.create(store, &teams).await;
+        let send = org.create(store, &draft("SEND portal")).await;
+        let steady = org.create(store, &draft("Case management")).await;
+        let gated = org
+            .create(store, &draft("Robotic process automation"))
+            .await;
+        let request = request_next_gate(store, &org, &gated, "Ready for design")
+            .await
+            .unwrap();
+        let risk_draft = super::raid::risk_draft(&ann.email, Some(&teams.code));
+        let risk = super::raid::validate(store, &org, &risk_draft, &[]).await;
+        let rescored = store
+            .create_raid_item(org.id(), &risk, &actor())
+            .await
+            .unwrap();
+        let closing = store
+            .create_raid_item(org.id(), &risk, &actor())
+            .await
+            .unwrap();
+        let last_board = mark().await;
+
+        // Between the boards.
+        let moved = edit(&org, &teams, |d| {
+            d.stage = "design".into();
+            d.confidence = Some("green".into());
+            with_cost(d, 12_500_000);
+        });
+        let teams = update(store, &org, &teams.code, 1, &moved)
+            .await
+            .unwrap()
+            .unwrap();
+        let dated = edit(&org, &send, |d| d.end_date = Some("2027-03-31".into()));
+        update(store, &org, &send.code, 1, &dated)
+            .await
+            .unwrap()
+            .unwrap();
+        // Changed and changed back: no change to report.
+        let there = edit(&org, &steady, |d| d.stage = "design".into());
+        let steady2 = update(store, &org, &steady.code, 1, &there)
+            .await
+            .unwrap()
+            .unwrap();
+        let back = edit(&org, &steady2, |d| d.stage = "concept".into());
+        update(store, &org, &steady.code, 2, &back)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut new_one = draft("Virtual social work");
+        with_cost(&mut new_one, 2_000_000);
+        let new_one = org.create(store, &new_one).await;
+        let approved = decide(store, &org, &request, request.version, "approved")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut worse = rescored.clone();
+        if let Some(r) = worse.risk.as_mut() {
+            r.current = portfolio_domain::raid::Score::new(5, 4);
+        }
+        store
+            .update_raid_item(org.id(), rescored.id, 1, &worse, &actor())
+            .await
+            .unwrap();
+        let mut closed = closing.clone();
+        closed.status = RaidStatus::Closed;
+        closed.closed_on = NaiveDate::from_ymd_opt(2026, 12, 1);
+        store
+            .update_raid_item(org.id(), closing.id, 1, &closed, &actor())
+            .await
+            .unwrap();
+        let opened = store
+            .create_raid_item(org.id(), &risk, &actor())
+            .await
+            .unwrap();
+        // Another organisation's changes are not this one's.
+        other.create(store, &draft("Elsewhere")).await;
+        let this_board = mark().await;
+
+        // After this board.
+        let later = edit(&org, &teams, |d| d.stage = "delivery".into());
+        update(store, &org, &teams.code, 2, &later)
+            .await
+            .unwrap()
+            .unwrap();
+
+        let c = changes(store, &org, last_board, this_board).await;
+        let codes = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            c.new_projects
+                .iter()
+                .map(|n| n.project.code.clone())
+                .collect::<Vec<_>>(),
+            codes(vec![&new_one.code])
+        );
+        assert_eq!(c.new_projects[0].total_cost_pence, 2_000_000);
+        assert_eq!(
+            c.stage_moves
+                .iter()
+                .map(|m| (m.project.code.clone(), m.from, m.to))
+                .collect::<Vec<_>>(),
+            vec![
+                (teams.code.clone(), Stage::Concept, Stage::Design),
+                (gated.code.clone(), Stage::Concept, Stage::Design),
+            ],
+            "the gate's approval moved its project; the change undone is no move"
+        );
+        assert_eq!(c.confidence_changes.len(), 1);
+        assert_eq!(c.confidence_changes[0].project.code, teams.code);
+        assert_eq!(
+            c.confidence_changes[0].from,
+            Some(DeliveryConfidence::Amber)
+        );
+        assert_eq!(c.confidence_changes[0].to, Some(DeliveryConfidence::Green));
+        assert_eq!(c.cost_changes.len(), 1);
+        assert_eq!(
+            (
+                c.cost_changes[0].from_pence,
+                c.cost_changes[0].to_pence,
+                c.cost_changes[0].difference_pence
+            ),
+            (10_000_000, 12_500_000, 2_500_000)
+        );
+        assert_eq!(c.date_changes.len(), 1);
+        assert_eq!(c.date_changes[0].project.code, send.code);
+        assert_eq!(
+            c.date_changes[0].end_to,
+            NaiveDate::from_ymd_opt(2027, 3, 31)
+        );
+        assert_eq!(
+            c.risks_opened.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![opened.id]
+        );
+        assert_eq!(
+            c.risks_closed.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![closing.id]
+        );
+        assert_eq!(c.risks_rescored.len(), 1);
+        assert_eq!(c.risks_rescored[0].risk.id, rescored.id);
+        assert_eq!(
+            (c.risks_rescored[0].from.score, c.risks_rescored[0].to.score),
+            (16, 20)
+        );
+        assert_eq!(c.decisions.len(), 1);
+        assert_eq!(c.decisions[0].id, approved.id);
+        assert_eq!(c.decisions[0].outcome.as_deref(), Some("approved"));
+        assert_eq!(c.decisions[0].project.as_ref().unwrap().code, gated.code);
+        assert_eq!(c.counts.total(), 10);
+        assert_eq!(
+            c.counts.projects_changed, 4,
+            "new, teams, send and the gated project"
+        );
+
+        // After this board: only the later move; before the last: only creations.
+        let after = changes(store, &org, this_board, Utc::now() + Duration::seconds(1)).await;
+        assert_eq!(after.counts.total(), 1);
+        assert_eq!(after.stage_moves[0].from, Stage::Design);
+        assert_eq!(after.stage_moves[0].to, Stage::Delivery);
+        let before = changes(store, &org, last_board - Duration::days(1), last_board).await;
+        assert_eq!(before.counts.new_projects, 4);
+        assert_eq!(before.counts.risks_opened, 2);
+        assert_eq!(before.counts.stage_moves + before.counts.decisions, 0);
+        // An empty period is empty, not an error.
+        let none = changes(
+            store,
+            &org,
+            last_board - Duration::days(30),
+            last_board - Duration::days(29),
+        )
+        .await;
+        assert_eq!(none.counts.total(), 0);
+    }
+
+    async fn the_register_as_at_an_instant_is_each_projects_latest_state(store: &Store) {
+        let org = migrated_org(store).await;
+        let teams = org.create(store, &draft("Teams for everyone")).await;
+        let send = org.create(store, &draft("SEND portal")).await;
+        let first = mark().await;
+        let moved = edit(&org, &teams, |d| {
+            d.stage = "design".into();
+            d.title = "Teams for everyone, phase 2".into();
+        });
+        update(store, &org, &teams.code, 1, &moved)
+            .await
+            .unwrap()
+            .unwrap();
+        let late = org.create(store, &draft("Virtual social work")).await;
+        let second = mark().await;
+
+        let then = store.projects_as_at(org.id(), first).await.unwrap();
+        assert_eq!(codes(&then), vec![teams.code.clone(), send.code.clone()]);
+        assert_eq!(then[0].stage, Stage::Concept);
+        assert_eq!(then[0].title, "Teams for everyone");
+        assert_eq!(then[0].version, 1);
+        let now = store.projects_as_at(org.id(), second).await.unwrap();
+        assert_eq!(
+            codes(&now),
+            vec![teams.code.clone(), send.code.clone(), late.code.clone()]
+        );
+        assert_eq!(now[0].stage, Stage::Design);
+        // The past view holds what the live register held then, field for field.
+        assert_eq!(now, store.all_projects(org.id()).await.unwrap());
+        let counts = grouped_counts(&then);
+        assert_eq!(counts.total, 2);
+        assert!(store
+            .projects_as_at(org.id(), first - Duration::days(1))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    async fn a_generated_past_is_read_as_at_its_dates_and_only_once(store: &Store) {
+        let org = migrated_org(store).await;
+        let p = org.create(store, &draft("Teams for everyone")).await;
+        let day = |d: u32| {
+            NaiveDate::from_ymd_opt(2025, 3, d)
+                .unwrap()
+                .and_hms_opt(12, 0, 0)
+                .unwrap()
+                .and_utc()
+        };
+        let mut was = p.clone();
+        was.stage = Stage::Idea;
+        let json = |p: &Project| serde_json::to_string(p).ok();
+        let records = vec![
+            GeneratedAudit {
+                at: day(1),
+                entity: "project",
+                entity_id: p.id,
+                action: "created",
+                before: None,
+                after: json(&was),
+            },
+            GeneratedAudit {
+                at: day(10),
+                entity: "project",
+                entity_id: p.id,
+                action: "updated",
+                before: json(&was),
+                after: json(&p),
+            },
+        ];
+        let mut batches = vec![records.clone()].into_iter();
+        let written = store
+            .replace_generated_history(org.id(), move || batches.next(), &actor())
+            .await
+            .unwrap();
+        assert_eq!(written, 2);
+        let at = |d: u32| store.projects_as_at(org.id(), day(d));
+        assert!(
+            at(1).await.unwrap().is_empty(),
+            "created at noon, not yet at noon"
+        );
+        assert_eq!(at(5).await.unwrap()[0].stage, Stage::Idea);
+        assert_eq!(at(11).await.unwrap()[0].stage, Stage::Concept);
+        assert_eq!(
+            store
+                .history(org.id(), "project", p.id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let march = changes(store, &org, day(2), day(20)).await;
+        assert_eq!(march.stage_moves.len(), 1);
+        // A second go would rewrite a real past: refused, nothing written.
+        let mut again = vec![records].into_iter();
+        assert!(store
+            .replace_generated_history(org.id(), move || again.next(), &actor())
+            .await
+            .is_err());
+        assert_eq!(
+            store
+                .history(org.id(), "project", p.id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+    }
 }

@@ -12,6 +12,7 @@ use minijinja::{Environment, Value};
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
+    ("changes.html", include_str!("../templates/changes.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
     (
         "dashboard.html",

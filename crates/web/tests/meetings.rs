@@ -381,7 +381,7 @@ async fn the_pages_schedule_decide_and_escape() {
     assert!(meeting.contains("Monitoring Officer"));
     assert!(!meeting.contains("What changed since the last Senior Leadership Team meeting"));
     assert!(
-        meeting.contains("/changes?until=2099-02-28"),
+        meeting.contains("/changes?since=2099-01-31&amp;until=2099-02-28"),
         "the first meeting of its body links to the changes up to it"
     );
     let id: i64 = location

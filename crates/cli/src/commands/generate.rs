@@ -33,18 +33,29 @@ pub async fn generate(global: &GlobalOptions, args: GenerateArgs) -> anyhow::Res
     let count = app
         .seed_organisation(slug, &args.name, &drafts, &actor)
         .await?;
-    app.add_user(
-        slug,
-        &admin_email,
-        "Administrator",
-        Role::Admin,
-        &password,
-        &actor,
-    )
-    .await?;
+    let admin = app
+        .add_user(
+            slug,
+            &admin_email,
+            "Administrator",
+            Role::Admin,
+            &password,
+            &actor,
+        )
+        .await?;
+    let history = match args.history {
+        Some(total) => {
+            eprintln!("Generating {total} audit records over the past three years…");
+            let written = app
+                .seed_generated_history(slug, &admin, total, args.seed, &actor)
+                .await?;
+            format!(" and {written} past audit records")
+        }
+        None => String::new(),
+    };
     app.store.close().await;
     out(&format!(
-        "Generated {count} projects in {} ({slug}) in {:.1}s\n\
+        "Generated {count} projects{history} in {} ({slug}) in {:.1}s\n\
          Sign in as {admin_email} with the password in {PASSWORD_ENV}\n",
         args.name,
         started.elapsed().as_secs_f64()

@@ -4,6 +4,7 @@ mod admin;
 mod backup;
 mod bench_mkp;
 mod capacity;
+mod changes;
 mod duplicates;
 mod export;
 mod generate;
@@ -44,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Duplicates(args) => duplicates::duplicates(global, args).await,
         Command::Capacity(args) => capacity::capacity(global, args).await,
         Command::Raid(args) => raid::raid(global, args).await,
+        Command::Changes(args) => changes::changes(global, args).await,
         Command::Priorities(PrioritiesCommand::List(args)) => priorities::list(global, args).await,
         Command::Ranking(args) => ranking::ranking(global, args).await,
         Command::Merge(args) => merge::merge(global, args).await,

@@ -9,6 +9,7 @@
 pub mod capacity;
 pub mod catalogue;
 pub mod governance;
+pub mod history;
 pub mod raid;
 pub mod scenarios;
 pub mod scoring;

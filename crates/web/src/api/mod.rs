@@ -15,6 +15,7 @@ use portfolio_app::AppError;
 use portfolio_domain::consolidate::merge::{Lineage, Merge, MergeDraft};
 use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::filter::ProjectQuery;
+use portfolio_domain::history::AsAtQuery;
 use portfolio_domain::intake::{Priority, PriorityDraft, PriorityQuery};
 use portfolio_domain::organisation::{Department, Organisation, Theme};
 use portfolio_domain::{Project, ProjectDraft, ValidationErrors};
@@ -32,6 +33,7 @@ use crate::AppState;
 mod capacity;
 mod gates;
 mod highlights;
+mod history;
 mod meetings;
 mod raid;
 mod scenarios;
@@ -50,7 +52,7 @@ const DEFAULT_LIMIT: u32 = 50;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "prioritisation", description = "The scoring model, project assessments and the ranked list"), (name = "capacity", description = "Resource pools, budgets, project plans and the supply-versus-demand heat map"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "raid", description = "The RAID register: risks, assumptions, issues and dependencies, the 5×5 heat map, escalated risks and the scale words"), (name = "governance", description = "Stage gates: checklists, requests and the board's decisions"), (name = "operations", description = "Health checks"))
+    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "prioritisation", description = "The scoring model, project assessments and the ranked list"), (name = "capacity", description = "Resource pools, budgets, project plans and the supply-versus-demand heat map"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "raid", description = "The RAID register: risks, assumptions, issues and dependencies, the 5×5 heat map, escalated risks and the scale words"), (name = "governance", description = "Stage gates: checklists, requests and the board's decisions; what changed between two dates"), (name = "operations", description = "Health checks"))
 )]
 struct ApiDoc;
 
@@ -95,6 +97,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(scoring::routes())
         .merge(capacity::routes())
         .merge(gates::routes())
+        .merge(history::routes())
         .merge(scenarios::routes())
         .merge(raid::routes())
         .merge(meetings::routes())
@@ -264,9 +267,16 @@ pub struct ProjectList {
     pub total: i64,
     pub page: u32,
     pub limit: u32,
+    /// For a past view (`as_at`): the day whose end the projects are as at.
+    #[schema(value_type = Option<String>, example = "2026-03-31")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_at: Option<chrono::NaiveDate>,
 }
 
-#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ProjectQuery),
+/// One page of the register: as it is now, or with `as_at` as it was at the
+/// end of that day (each project's latest audited state; projects added
+/// later are left out).
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ProjectQuery, AsAtQuery),
     responses((status = 200, description = "Projects matching the filters, one page", body = ProjectList),
               (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "A filter is not valid", body = Problem, content_type = "application/problem+json")))]
@@ -274,8 +284,26 @@ async fn list_projects(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Query(query): Query<ProjectQuery>,
+    Query(asked): Query<AsAtQuery>,
 ) -> Result<Response, ApiError> {
     let filter = query.parse(DEFAULT_LIMIT).map_err(AppError::Validation)?;
+    if let Some(as_at) = asked
+        .parse(portfolio_app::history::today())
+        .map_err(AppError::Validation)?
+    {
+        let past = state
+            .app
+            .list_projects_as_at(&caller, &query, as_at, DEFAULT_LIMIT)
+            .await?;
+        return Ok(Json(ProjectListView {
+            projects: &past.projects,
+            total: past.total,
+            page: filter.page,
+            limit: filter.per_page,
+            as_at: Some(as_at),
+        })
+        .into_response());
+    }
     let page = state
         .app
         .list_projects(&caller, &query, DEFAULT_LIMIT)
@@ -285,6 +313,7 @@ async fn list_projects(
         total: page.total,
         page: filter.page,
         limit: filter.per_page,
+        as_at: None,
     })
     .into_response())
 }
@@ -296,6 +325,8 @@ struct ProjectListView<'a> {
     total: i64,
     page: u32,
     limit: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    as_at: Option<chrono::NaiveDate>,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = ProjectDraft,
@@ -377,13 +408,23 @@ async fn withdraw_project(
     Ok(project_response(StatusCode::OK, project))
 }
 
-#[utoipa::path(get, path = "/api/v1/dashboard", tag = "projects",
+/// The dashboard's counts: now, or with `as_at` as they were at the end of that day.
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "projects", params(AsAtQuery),
     responses((status = 200, description = "Counts by stage, department, theme and delivery confidence, checked to add up", body = Dashboard),
-              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json")))]
+              (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "`as_at` is not a date, or is after today", body = Problem, content_type = "application/problem+json")))]
 async fn dashboard(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
+    Query(asked): Query<AsAtQuery>,
 ) -> Result<Response, ApiError> {
+    if let Some(as_at) = asked
+        .parse(portfolio_app::history::today())
+        .map_err(AppError::Validation)?
+    {
+        let past = state.app.dashboard_as_at(&caller, as_at).await?;
+        return Ok(Json(past).into_response());
+    }
     let dashboard = state.app.dashboard(&caller).await?;
     Ok(Json(dashboard.as_ref()).into_response())
 }

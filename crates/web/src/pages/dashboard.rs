@@ -1,11 +1,12 @@
 //! The dashboard: counts by stage, department, theme and delivery confidence.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use minijinja::{context, Value};
+use portfolio_domain::history::AsAtQuery;
 use portfolio_domain::Stage;
 
-use super::layout;
+use super::{errors_view, layout, long_date};
 use crate::error::PageError;
 use crate::session::PageSession;
 use crate::templates::render;
@@ -14,9 +15,23 @@ use crate::AppState;
 pub async fn show(
     State(state): State<AppState>,
     session: PageSession,
+    Query(asked): Query<AsAtQuery>,
 ) -> Result<Response, PageError> {
     let base = layout(&state, &session, "dashboard").await?;
-    let d = state.app.dashboard(session.caller()).await?;
+    let caller = session.caller();
+    let (as_at, errors) = match asked.parse(portfolio_app::history::today()) {
+        Ok(d) => (d, Vec::new()),
+        Err(e) => (
+            None,
+            errors_view(&e, |_| ("as_at-day".to_string(), "The date".to_string())).1,
+        ),
+    };
+    let d = match as_at {
+        Some(day) => std::sync::Arc::new(state.app.dashboard_as_at(caller, day).await?),
+        None => state.app.dashboard(caller).await?,
+    };
+    // Links to the register keep the past date.
+    let as_at_query = as_at.map(|d| format!("&as_at={d}")).unwrap_or_default();
     let stages: Vec<Value> = d
         .by_stage
         .iter()
@@ -54,6 +69,10 @@ pub async fn show(
         .collect();
     Ok(render(
         "dashboard.html",
-        context! { total => d.total, stages, main_stages, columns, departments, themes, confidence, ..base },
+        context! {
+            total => d.total, stages, main_stages, columns, departments, themes, confidence, errors,
+            as_at => as_at.map(|d| d.to_string()), as_at_long => as_at.map(long_date), as_at_query,
+            as_at_form => super::changes::date_boxes(&asked.entry()), ..base
+        },
     ))
 }

@@ -148,7 +148,7 @@ pub async fn governance_page(
     Ok(render_status(
         StatusCode::OK,
         "governance.html",
-        context! { pending, next_meeting, open_actions, ..base },
+        context! { pending, next_meeting, open_actions, changes_since => (portfolio_app::history::today() - chrono::Duration::days(30)).to_string(), ..base },
     ))
 }
 

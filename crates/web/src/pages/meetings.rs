@@ -479,6 +479,7 @@ async fn render_meeting(
         since => previous.as_ref().map(|p| p.meets_on.to_string()),
         since_on => previous.as_ref().map(|p| long_date(p.meets_on)),
         until => record.meeting.meets_on.to_string(),
+        four_weeks_before => (record.meeting.meets_on - chrono::Duration::days(28)).to_string(),
         previous_id => previous.as_ref().map(|p| p.id),
     };
     let (fe, errors) = match item_form.1 {

@@ -1,6 +1,7 @@
 //! Server-rendered pages. Each works without JavaScript; every form carries a CSRF token.
 
 mod capacity;
+mod changes;
 mod dashboard;
 mod duplicates;
 mod form;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/projects", get(register::show).post(project::create))
         .route("/projects.csv", get(register::csv))
+        .route("/changes", get(changes::show))
         .route("/duplicates", get(duplicates::show))
         .route("/merge", get(merge::form).post(merge::submit))
         .route("/merges/{id}/undo", axum::routing::post(merge::undo))

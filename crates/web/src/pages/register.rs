@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use minijinja::{context, Value};
 use portfolio_app::AppError;
 use portfolio_domain::filter::{ProjectQuery, ProjectSort};
+use portfolio_domain::history::AsAtQuery;
+use portfolio_domain::Project;
 
 use super::{confidence_options, confidence_view, layout, stage_options, stage_view, ErrorLink};
 use crate::error::PageError;
@@ -25,9 +27,12 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// The register URL for the same query at another page.
-fn page_href(q: &ProjectQuery, page: u32) -> String {
+/// The register URL for the same query at another page (and the same past date).
+fn page_href(q: &ProjectQuery, as_at: Option<chrono::NaiveDate>, page: u32) -> String {
     let mut parts = Vec::new();
+    if let Some(d) = as_at {
+        parts.push(format!("as_at={d}"));
+    }
     for (k, v) in [
         ("q", &q.q),
         ("stage", &q.stage),
@@ -51,7 +56,12 @@ fn page_href(q: &ProjectQuery, page: u32) -> String {
 }
 
 /// Page numbers to show: first, last, and two either side of the current one.
-fn page_links(q: &ProjectQuery, current: u32, count: u32) -> Vec<Value> {
+fn page_links(
+    q: &ProjectQuery,
+    as_at: Option<chrono::NaiveDate>,
+    current: u32,
+    count: u32,
+) -> Vec<Value> {
     let mut out = Vec::new();
     let mut last_shown = 0;
     for n in 1..=count {
@@ -59,7 +69,7 @@ fn page_links(q: &ProjectQuery, current: u32, count: u32) -> Vec<Value> {
             if last_shown != 0 && n > last_shown + 1 {
                 out.push(context! { ellipsis => true });
             }
-            out.push(context! { ellipsis => false, number => n, current => n == current, href => page_href(q, n) });
+            out.push(context! { ellipsis => false, number => n, current => n == current, href => page_href(q, as_at, n) });
             last_shown = n;
         }
     }
@@ -70,33 +80,68 @@ pub async fn show(
     State(state): State<AppState>,
     session: PageSession,
     Query(query): Query<ProjectQuery>,
+    Query(as_at_query): Query<AsAtQuery>,
 ) -> Result<Response, PageError> {
     let base = layout(&state, &session, "register").await?;
     let caller = session.caller();
-    let (page, errors, used_query) = match state.app.list_projects(caller, &query, PER_PAGE).await {
-        Ok(page) => (page, Vec::new(), query.clone()),
+    let to_links = |e: &portfolio_domain::ValidationErrors| -> Vec<ErrorLink> {
+        e.0.iter()
+            .map(|f| ErrorLink {
+                target: if f.field == "as_at" {
+                    "as_at-day".to_string()
+                } else {
+                    f.field.clone()
+                },
+                message: format!("{}: {}", f.field, f.message),
+            })
+            .collect()
+    };
+    let mut errors = Vec::new();
+    let as_at = match as_at_query.parse(portfolio_app::history::today()) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.extend(to_links(&e));
+            None
+        }
+    };
+    let listed = match as_at {
+        Some(d) => state
+            .app
+            .list_projects_as_at(caller, &query, d, PER_PAGE)
+            .await
+            .map(|r| (r.projects, r.total)),
+        None => state
+            .app
+            .list_projects(caller, &query, PER_PAGE)
+            .await
+            .map(|p| (p.projects.clone(), p.total)),
+    };
+    let ((listed, total), used_query): ((Vec<Project>, i64), ProjectQuery) = match listed {
+        Ok(found) => (found, query.clone()),
         Err(AppError::Validation(e)) => {
-            let errors: Vec<ErrorLink> =
-                e.0.iter()
-                    .map(|f| ErrorLink {
-                        target: f.field.clone(),
-                        message: format!("{}: {}", f.field, f.message),
-                    })
-                    .collect();
+            errors.extend(to_links(&e));
             let fallback = ProjectQuery::default();
-            (
-                state.app.list_projects(caller, &fallback, PER_PAGE).await?,
-                errors,
-                fallback,
-            )
+            let found = match as_at {
+                Some(d) => {
+                    let r = state
+                        .app
+                        .list_projects_as_at(caller, &fallback, d, PER_PAGE)
+                        .await?;
+                    (r.projects, r.total)
+                }
+                None => {
+                    let p = state.app.list_projects(caller, &fallback, PER_PAGE).await?;
+                    (p.projects.clone(), p.total)
+                }
+            };
+            (found, fallback)
         }
         Err(e) => return Err(e.into()),
     };
     let filter = used_query.parse(PER_PAGE).unwrap_or_default();
     let departments = state.app.departments(caller).await?;
     let themes = state.app.themes(caller).await?;
-    let projects: Vec<Value> = page
-        .projects
+    let projects: Vec<Value> = listed
         .iter()
         .map(|p| {
             context! {
@@ -106,11 +151,11 @@ pub async fn show(
         })
         .collect();
     let page_count =
-        u32::try_from((page.total + i64::from(filter.per_page) - 1) / i64::from(filter.per_page))
+        u32::try_from((total + i64::from(filter.per_page) - 1) / i64::from(filter.per_page))
             .unwrap_or(1)
             .max(1);
     let first = filter.offset() as i64 + 1;
-    let last = filter.offset() as i64 + page.projects.len() as i64;
+    let last = filter.offset() as i64 + listed.len() as i64;
     let mut sort_options = Vec::new();
     for key in ProjectSort::ALL {
         sort_options.push(context! { value => key.as_str(), label => format!("{} (A to Z, low to high)", key.label()) });
@@ -124,12 +169,14 @@ pub async fn show(
     Ok(render(
         "register.html",
         context! {
-        errors, projects, total => page.total, first, last, query => query_view,
+        errors, projects, total, first, last, query => query_view,
+        as_at => as_at.map(|d| d.to_string()), as_at_long => as_at.map(super::long_date),
+        as_at_form => super::changes::date_boxes(&as_at_query.entry()),
         stage_options => stage_options(true), confidence_options => confidence_options(),
         department_options => departments, theme_options => themes, sort_options,
-        pages => page_links(&used_query, filter.page, page_count),
-        previous => (filter.page > 1).then(|| page_href(&used_query, filter.page - 1)),
-        next => (filter.page < page_count).then(|| page_href(&used_query, filter.page + 1)), ..base },
+        pages => page_links(&used_query, as_at, filter.page, page_count),
+        previous => (filter.page > 1).then(|| page_href(&used_query, as_at, filter.page - 1)),
+        next => (filter.page < page_count).then(|| page_href(&used_query, as_at, filter.page + 1)), ..base },
     ))
 }
 
