@@ -109,6 +109,14 @@ test('a gate request goes to the board meeting, is approved there and moves the 
     assert.notEqual(after, before, `the approval moved ${code} on from ${before}`);
     assert.match(await page.locator('#history').innerText(), /gate approved/);
 
+    // "Since the last board", one click from the meeting, lists the decision with its meeting.
+    await visit(page, meetingPath);
+    await Promise.all([page.waitForURL(/\/changes\?/), page.locator('#since-last a').first().click()]);
+    const decided = page.locator('main table').filter({ hasText: 'The evidence is complete' });
+    assert.equal(await decided.count(), 1, 'the decision is listed among the changes');
+    assert.ok(await decided.locator(`a[href="${meetingPath}"]`).count() >= 1, 'and links to its meeting');
+    await assertNoAxeViolations(page, 'changes since the last board');
+
     await visit(page, `/decisions?q=${code}`);
     assert.match(await page.locator('main').innerText(), /Approved\. The evidence is complete/);
     await assertNoAxeViolations(page, 'the decision log');

@@ -84,11 +84,11 @@ fn sections(c: &Changes) -> Vec<Value> {
         .map(|d| {
             let href = match d.source {
                 DecisionSource::Gate => Some(format!("/gates/{}", d.id)),
-                // The meeting's page comes with the board-meetings slice.
-                DecisionSource::Board => None,
+                DecisionSource::Board => d.meeting_id.map(|m| format!("/meetings/{m}")),
             };
             context! { summary => d.summary.clone(), href, project => d.project.as_ref().map(Value::from_serialize),
-            meeting_title => d.meeting_title.clone(), date => d.decided_at.map(|t| long_date(t.date_naive())).unwrap_or_default() }
+            meeting_title => d.meeting_title.clone(), meeting_href => d.meeting_id.map(|m| format!("/meetings/{m}")),
+            date => d.decided_at.map(|t| long_date(t.date_naive())).unwrap_or_default() }
         })
         .collect();
     vec![
