@@ -291,6 +291,14 @@ impl App {
             .collect())
     }
 
+    pub async fn meeting_action(&self, caller: &Caller, id: i64) -> Result<MeetingAction> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self
+            .store
+            .meeting_action(caller.organisation_id(), id)
+            .await?)
+    }
+
     /// Moves an action on (not started, in progress, done). The programme
     /// office may, and so may the action's owner.
     pub async fn set_meeting_action_status(

@@ -120,6 +120,22 @@ fn not_found(entity: &'static str) -> StoreError {
     StoreError::NotFound { entity }
 }
 
+/// The rows `sql` selects for one meeting (bound as `$1`), each read by `from`.
+async fn rows_of<T>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    meeting_id: i64,
+    from: fn(&AnyRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    sqlx::query(sql)
+        .bind(meeting_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(from)
+        .collect()
+}
+
 async fn meeting_in(
     conn: &mut AnyConnection,
     organisation_id: i64,
@@ -136,33 +152,27 @@ async fn meeting_in(
         return Ok(None);
     };
     let meeting = meeting_from(&row)?;
-    let agenda = sqlx::query(&format!(
-        "{ITEM_SELECT} WHERE meeting_id = $1 ORDER BY position"
-    ))
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(item_from)
-    .collect::<Result<Vec<_>>>()?;
-    let decisions = sqlx::query(&format!(
-        "{DECISION_SELECT} WHERE meeting_id = $1 ORDER BY id"
-    ))
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(decision_from)
-    .collect::<Result<Vec<_>>>()?;
-    let actions = sqlx::query(&format!(
-        "{ACTION_SELECT} WHERE a.meeting_id = $1 ORDER BY a.id"
-    ))
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(action_from)
-    .collect::<Result<Vec<_>>>()?;
+    let agenda = rows_of(
+        conn,
+        &format!("{ITEM_SELECT} WHERE meeting_id = $1 ORDER BY position"),
+        id,
+        item_from,
+    )
+    .await?;
+    let decisions = rows_of(
+        conn,
+        &format!("{DECISION_SELECT} WHERE meeting_id = $1 ORDER BY id"),
+        id,
+        decision_from,
+    )
+    .await?;
+    let actions = rows_of(
+        conn,
+        &format!("{ACTION_SELECT} WHERE a.meeting_id = $1 ORDER BY a.id"),
+        id,
+        action_from,
+    )
+    .await?;
     Ok(Some(MeetingRecord {
         meeting,
         agenda,

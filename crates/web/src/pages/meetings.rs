@@ -626,13 +626,7 @@ pub async fn action_status(
         ),
         Err(AppError::Conflict { .. }) => {
             let caller = session.caller();
-            let action = state
-                .app
-                .meeting_actions(caller, false)
-                .await?
-                .into_iter()
-                .find(|a| a.id == id)
-                .ok_or(AppError::NotFound("action"))?;
+            let action = state.app.meeting_action(caller, id).await?;
             let record = state.app.meeting(caller, action.meeting_id).await?;
             let errors = ValidationErrors::single("title", format!("The action '{}' was changed by someone else; the page now shows its status as stored. Make your change again.", action.description));
             render_meeting(
