@@ -20,6 +20,7 @@ pub mod import;
 pub mod intake;
 pub mod meetings;
 pub mod merges;
+pub mod notifications;
 pub mod projects;
 pub mod raid;
 pub mod scenarios;

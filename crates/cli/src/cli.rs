@@ -282,6 +282,22 @@ pub enum Command {
     )]
     Changes(ChangesArgs),
 
+    /// Store the risk review reminders that are due and send waiting notification emails, once.
+    #[command(
+        long_about = "Store the risk review reminders that are due (a risk's owner is told from \
+                      a week before its review date) and send the notification emails that are \
+                      waiting, once, for every organisation: what `serve` does every \
+                      --notify-every seconds, for running from a scheduler instead. Running it \
+                      twice tells nobody twice. Without --smtp-url nothing is emailed and the \
+                      notifications stay in the app.",
+        after_help = "Examples:\n  \
+                      portfolio notify\n  \
+                      portfolio notify --smtp-url smtp://relay.council.example:25 \
+                      --mail-from 'Portfolio <portfolio@council.example>' \
+                      --public-url https://portfolio.council.example"
+    )]
+    Notify(NotifyArgs),
+
     /// Merge duplicate projects into one, keeping lineage; or undo a merge.
     #[command(
         args_conflicts_with_subcommands = true,
@@ -407,6 +423,61 @@ pub struct ServeArgs {
     /// (for example behind a TLS-terminating proxy).
     #[arg(long, env = "PORTFOLIO_SECURE_COOKIES", hide_env_values = true)]
     pub secure_cookies: bool,
+
+    #[command(flatten)]
+    pub mail: MailArgs,
+
+    /// How often, in seconds, to look for risk reviews falling due and send waiting emails.
+    #[arg(
+        long,
+        env = "PORTFOLIO_NOTIFY_EVERY",
+        hide_env_values = true,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub notify_every: u64,
+}
+
+/// Where notification emails go. Without --smtp-url, notifications are shown in the app only.
+#[derive(Debug, Clone, Args)]
+pub struct MailArgs {
+    /// SMTP server for notification emails: smtp://relay.council.example:25 (a relay that
+    /// takes mail without signing in), smtp://USER:PASSWORD@smtp.example:587?tls=required
+    /// (STARTTLS), or smtps://USER:PASSWORD@smtp.example:465. Never logged.
+    #[arg(
+        long,
+        env = "PORTFOLIO_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub smtp_url: Option<String>,
+
+    /// The sender of notification emails.
+    #[arg(
+        long,
+        env = "PORTFOLIO_MAIL_FROM",
+        hide_env_values = true,
+        value_name = "ADDRESS",
+        default_value = "Portfolio <portfolio@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// The address people open Portfolio at, for the links in emails
+    /// (default: http:// and the address listened on).
+    #[arg(
+        long,
+        env = "PORTFOLIO_PUBLIC_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    #[command(flatten)]
+    pub mail: MailArgs,
 }
 
 #[derive(Debug, Args)]
@@ -424,6 +495,9 @@ pub struct DemoArgs {
     /// Start with an empty register, to import the departments' spreadsheets yourself.
     #[arg(long)]
     pub from_spreadsheets: bool,
+
+    #[command(flatten)]
+    pub mail: MailArgs,
 }
 
 #[derive(Debug, Subcommand)]

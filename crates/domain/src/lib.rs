@@ -21,6 +21,7 @@ pub mod history;
 pub mod intake;
 pub mod meetings;
 pub mod money;
+pub mod notifications;
 pub mod organisation;
 pub mod project;
 pub mod quarters;

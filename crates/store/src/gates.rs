@@ -10,12 +10,14 @@ use portfolio_domain::gates::{
     default_checklist, ChecklistItem, Evidence, Gate, GateChecklist, GateDecision,
     GateDecisionInput, GatePerson, GateRequest, GateRequestInput, GateStatus,
 };
+use portfolio_domain::notifications;
 use portfolio_domain::{Project, Stage, ValidationErrors};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use crate::audit::{bump_data_version, insert_audit, AuditRecord};
+use crate::notifications::insert_notices;
 use crate::{
     get, map_unique, now_text, parse_stored, parse_time, Actor, Result, Store, StoreError,
 };
@@ -476,6 +478,9 @@ impl Store {
             });
         }
         insert_audit(tx, records).await?;
+        if let Some(notice) = notifications::gate_decided(&after, actor.user_id) {
+            insert_notices(tx, organisation_id, &[notice], actor).await?;
+        }
         Ok(Ok(after))
     }
 }

@@ -16,6 +16,7 @@ use portfolio_domain::meetings::{
     AgendaItem, AgendaItemInput, AgendaKind, Attendee, Body, Decision, DecisionInput,
     LoggedDecision, Meeting, MeetingAction, MeetingActionInput, MeetingInput, MeetingRecord,
 };
+use portfolio_domain::notifications;
 use portfolio_domain::raid::{ActionStatus, Person};
 use portfolio_domain::ValidationErrors;
 use serde_json::json;
@@ -23,6 +24,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Transaction};
 
 use crate::audit::{bump_data_version, insert_audit, AuditRecord};
+use crate::notifications::insert_notices;
 use crate::{get, now_text, parse_stored, parse_time, Actor, Result, Store, StoreError};
 
 const MEETING_SELECT: &str = "SELECT id, body, title, meets_on, location, attendees, created_at, version FROM board_meetings";
@@ -608,6 +610,11 @@ impl Store {
             }],
         )
         .await?;
+        if let Some(notice) =
+            notifications::action_assigned(&action, &record.meeting, actor.user_id)
+        {
+            insert_notices(&mut tx, organisation_id, &[notice], actor).await?;
+        }
         tx.commit().await?;
         Ok(Ok(action))
     }

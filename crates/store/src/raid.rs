@@ -372,6 +372,26 @@ impl Store {
         rows.iter().map(|r| item_from(r, &people)).collect()
     }
 
+    /// Open risks whose review date is on or before `by`, for the review
+    /// reminders.
+    pub async fn risks_due_for_review(
+        &self,
+        organisation_id: i64,
+        by: NaiveDate,
+    ) -> Result<Vec<RaidItem>> {
+        let mut conn = self.pool.acquire().await?;
+        let people = people(&mut conn, organisation_id).await?;
+        let rows = sqlx::query(&format!(
+            "{ITEM_SELECT} WHERE r.organisation_id = $1 AND r.kind = 'risk' AND r.status = 'open' \
+             AND r.review_date <= $2 ORDER BY r.review_date, r.id"
+        ))
+        .bind(organisation_id)
+        .bind(by.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(|r| item_from(r, &people)).collect()
+    }
+
     pub async fn raid_item(&self, organisation_id: i64, id: i64) -> Result<RaidItem> {
         let mut conn = self.pool.acquire().await?;
         item_in(&mut conn, organisation_id, id)

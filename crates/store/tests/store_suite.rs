@@ -5436,3 +5436,356 @@ mod history {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Notifications: told once, in the decision's transaction, emailed once
+// ---------------------------------------------------------------------------
+
+mod notifications {
+    use super::*;
+    use portfolio_domain::notifications::{EmailStatus, NewNotice, NoticeKind};
+    use portfolio_store::EmailOutcome;
+
+    backend_tests!(
+        sqlite: sqlite_store, postgres: postgres_store;
+        a_decision_and_an_action_tell_their_people_once,
+        notices_are_read_only_by_their_owner,
+        emails_are_claimed_once_retried_and_given_up,
+        risks_due_for_review_are_the_open_ones_due_by_a_date,
+    );
+
+    fn as_user(user: &portfolio_domain::organisation::User) -> Actor {
+        Actor {
+            user_id: Some(user.id),
+            label: user.email.clone(),
+        }
+    }
+
+    async fn editor(store: &Store, org: &Org, email: &str) -> portfolio_domain::organisation::User {
+        store
+            .create_user(
+                org.id(),
+                email,
+                "Pat Manager",
+                Role::Editor,
+                "hash",
+                &actor(),
+            )
+            .await
+            .unwrap()
+    }
+
+    fn notice(user_id: i64, key: &str) -> NewNotice {
+        NewNotice {
+            user_id,
+            kind: NoticeKind::RiskReviewDue,
+            key: key.into(),
+            subject: "Risk review due".into(),
+            body: "Review it".into(),
+            link: "/raid/1".into(),
+        }
+    }
+
+    async fn a_decision_and_an_action_tell_their_people_once(store: &Store) {
+        let org = migrated_org(store).await;
+        let ann = viewer_ann(store, &org).await;
+        let pat = editor(store, &org, "pat@northmere.example").await;
+        let project = org.create(store, &draft("Blue badge renewals")).await;
+        let request = store
+            .create_gate_request(
+                org.id(),
+                &project.code,
+                &as_user(&pat),
+                |stored, checklist| {
+                    GateRequestDraft {
+                        project: stored.code.clone(),
+                        to_stage: Gate::next_from(stored.stage).unwrap().to.as_str().into(),
+                        summary: "Ready".into(),
+                        evidence: demo::governance::evidence(&checklist.items),
+                    }
+                    .validate(stored.stage, checklist)
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(store
+            .notices(org.id(), pat.id, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // A refused decision tells nobody.
+        let refused = store
+            .decide_gate_request(
+                org.id(),
+                request.id,
+                request.version,
+                &decision("approved"),
+                &actor(),
+                |_, _| Err(ValidationErrors::single("outcome", "not now")),
+            )
+            .await
+            .unwrap();
+        assert!(refused.is_err());
+        assert_eq!(store.unread_notices(pat.id).await.unwrap(), 0);
+        let decided = decide(store, &org, &request, request.version, "approved")
+            .await
+            .unwrap()
+            .unwrap();
+        let pats = store.notices(org.id(), pat.id, 10).await.unwrap();
+        assert_eq!(pats.len(), 1);
+        let told = &pats[0];
+        assert_eq!(told.kind, NoticeKind::GateDecided);
+        assert_eq!(told.link, format!("/gates/{}", decided.id));
+        assert!(told.subject.contains(&project.code), "{}", told.subject);
+        assert!(told.body.contains("approved"), "{}", told.body);
+        assert!(told.unread());
+        assert_eq!(told.email_status, EmailStatus::Pending);
+        assert_eq!(store.unread_notices(pat.id).await.unwrap(), 1);
+        let audit = store
+            .history(org.id(), "notification", told.id)
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].action, "created");
+
+        // A meeting action tells its owner, unless they recorded it.
+        let users = vec![ann.clone(), pat.clone()];
+        let meeting = store
+            .create_meeting(
+                org.id(),
+                &meeting_input(&users, "2027-01-14"),
+                &[],
+                &actor(),
+            )
+            .await
+            .unwrap();
+        let org_id = org.id();
+        let add = |by: Actor, owner: String| {
+            let users = users.clone();
+            let meeting_id = meeting.meeting.id;
+            async move {
+                store
+                    .add_meeting_action(org_id, meeting_id, &by, |m| {
+                        MeetingActionDraft {
+                            description: "Bring back the costs".into(),
+                            owner,
+                            due_on: "2027-02-01".into(),
+                            ..Default::default()
+                        }
+                        .validate(m, &users)
+                    })
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        let for_ann = add(actor(), ann.email.clone()).await;
+        add(as_user(&pat), pat.email.clone()).await;
+        let anns = store.notices(org.id(), ann.id, 10).await.unwrap();
+        assert_eq!(anns.len(), 1);
+        assert_eq!(anns[0].kind, NoticeKind::ActionAssigned);
+        assert_eq!(
+            anns[0].link,
+            format!("/meetings/{}#actions", for_ann.meeting_id)
+        );
+        assert_eq!(store.notices(org.id(), pat.id, 10).await.unwrap().len(), 1);
+
+        // The same event stored again tells nobody twice.
+        assert_eq!(
+            store
+                .add_notices(org.id(), &[notice(ann.id, "k1")], &actor())
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .add_notices(
+                    org.id(),
+                    &[notice(ann.id, "k1"), notice(pat.id, "k1")],
+                    &actor()
+                )
+                .await
+                .unwrap(),
+            1,
+            "ann already has k1; pat's is new"
+        );
+        assert_eq!(store.notices(org.id(), ann.id, 10).await.unwrap().len(), 2);
+    }
+
+    async fn notices_are_read_only_by_their_owner(store: &Store) {
+        let org = migrated_org(store).await;
+        let other = new_org(store, "southby", "SB").await;
+        let ann = viewer_ann(store, &org).await;
+        let pat = editor(store, &org, "pat@northmere.example").await;
+        let stranger = editor(store, &other, "sam@southby.example").await;
+        store
+            .add_notices(
+                org.id(),
+                &[notice(ann.id, "a"), notice(ann.id, "b")],
+                &actor(),
+            )
+            .await
+            .unwrap();
+        // A user of another organisation cannot be told here.
+        assert_eq!(
+            store
+                .add_notices(org.id(), &[notice(stranger.id, "a")], &actor())
+                .await
+                .unwrap(),
+            0
+        );
+        let anns = store.notices(org.id(), ann.id, 10).await.unwrap();
+        assert_eq!(anns.len(), 2);
+        assert_eq!(anns[0].subject, "Risk review due");
+        let first = anns[1].id;
+        for (org_id, user) in [(org.id(), pat.id), (other.id(), stranger.id)] {
+            assert!(matches!(
+                store
+                    .mark_notices_read(org_id, user, Some(first), &actor())
+                    .await,
+                Err(StoreError::NotFound { .. })
+            ));
+        }
+        assert_eq!(store.unread_notices(ann.id).await.unwrap(), 2);
+        assert_eq!(
+            store
+                .mark_notices_read(org.id(), ann.id, Some(first), &as_user(&ann))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .mark_notices_read(org.id(), ann.id, Some(first), &as_user(&ann))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(store.unread_notices(ann.id).await.unwrap(), 1);
+        let read = store
+            .history(org.id(), "notification", first)
+            .await
+            .unwrap();
+        assert_eq!(read.last().unwrap().action, "read");
+        assert_eq!(
+            store
+                .mark_notices_read(org.id(), ann.id, None, &as_user(&ann))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(store.unread_notices(ann.id).await.unwrap(), 0);
+        assert!(store
+            .notices(org.id(), ann.id, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|n| !n.unread()));
+    }
+
+    async fn emails_are_claimed_once_retried_and_given_up(store: &Store) {
+        let org = migrated_org(store).await;
+        let ann = viewer_ann(store, &org).await;
+        let pat = editor(store, &org, "pat@northmere.example").await;
+        store
+            .add_notices(
+                org.id(),
+                &[notice(ann.id, "a"), notice(pat.id, "b")],
+                &actor(),
+            )
+            .await
+            .unwrap();
+        let claimed = store.claim_emails(10).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert_eq!(claimed[0].to_email, ann.email);
+        assert_eq!(claimed[0].organisation_name, org.org.name);
+        assert!(
+            store.claim_emails(10).await.unwrap().is_empty(),
+            "claimed once"
+        );
+        let mailer = Actor::system("mailer");
+        store
+            .record_email(&claimed[0], &EmailOutcome::Sent, &mailer)
+            .await
+            .unwrap();
+        store
+            .record_email(
+                &claimed[1],
+                &EmailOutcome::Failed {
+                    status: EmailStatus::Pending,
+                    error: "550 mailbox unavailable".into(),
+                },
+                &mailer,
+            )
+            .await
+            .unwrap();
+        let sent = &store.notices(org.id(), ann.id, 10).await.unwrap()[0];
+        assert_eq!(sent.email_status, EmailStatus::Sent);
+        assert!(sent.emailed_at.is_some());
+        assert_eq!(sent.email_attempts, 1);
+        let again = store.claim_emails(10).await.unwrap();
+        assert_eq!(again.len(), 1, "the failed one is tried again");
+        assert_eq!(again[0].notice.email_attempts, 1);
+        assert_eq!(
+            again[0].notice.email_error.as_deref(),
+            Some("550 mailbox unavailable")
+        );
+        store
+            .record_email(
+                &again[0],
+                &EmailOutcome::Failed {
+                    status: EmailStatus::Failed,
+                    error: "550 mailbox unavailable".into(),
+                },
+                &mailer,
+            )
+            .await
+            .unwrap();
+        assert!(store.claim_emails(10).await.unwrap().is_empty(), "given up");
+        let failed = &store.notices(org.id(), pat.id, 10).await.unwrap()[0];
+        assert_eq!(
+            (failed.email_status, failed.email_attempts),
+            (EmailStatus::Failed, 2)
+        );
+        let audit = store
+            .history(org.id(), "notification", failed.id)
+            .await
+            .unwrap();
+        let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(actions, ["created", "email_failed", "email_failed"]);
+    }
+
+    async fn risks_due_for_review_are_the_open_ones_due_by_a_date(store: &Store) {
+        let org = migrated_org(store).await;
+        let ann = viewer_ann(store, &org).await;
+        let mut draft = super::raid::risk_draft(&ann.email, None);
+        let mut risk = |date: &str| {
+            draft.review_date = Some(date.into());
+            draft.clone()
+        };
+        let soon = risk("2027-01-12");
+        let later = risk("2027-03-01");
+        let mut ids = Vec::new();
+        for d in [&soon, &later] {
+            let input = super::raid::validate(store, &org, d, &[]).await;
+            ids.push(
+                store
+                    .create_raid_item(org.id(), &input, &actor())
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+        let by = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        let due = store.risks_due_for_review(org.id(), by).await.unwrap();
+        assert_eq!(due.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[0]]);
+        assert_eq!(due[0].owner.email, ann.email);
+        let all = store
+            .risks_due_for_review(org.id(), NaiveDate::from_ymd_opt(2027, 6, 1).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+    }
+}

@@ -68,6 +68,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/highlights.html"),
     ),
     (
+        "notifications.html",
+        include_str!("../templates/notifications.html"),
+    ),
+    (
         "highlight.html",
         include_str!("../templates/highlight.html"),
     ),

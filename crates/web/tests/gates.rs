@@ -5,63 +5,12 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{draft_of, hidden_input, TestApp, ADMIN_EMAIL, EDITOR_EMAIL, VIEWER_EMAIL};
+use common::{
+    concept_design_keys, draft_of, evidence, free_concept_project, hidden_input, TestApp,
+    ADMIN_EMAIL, EDITOR_EMAIL, VIEWER_EMAIL,
+};
 use portfolio_domain::Stage;
-use serde_json::{json, Value};
-
-/// A concept project of the demo not waiting on a gate.
-async fn free_concept_project(t: &TestApp) -> String {
-    let r = t
-        .get("/api/v1/gate-requests?status=pending", Some(&t.admin_token))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let waiting: Vec<String> = r.json()["gate_requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["project_code"].as_str().unwrap().to_string())
-        .collect();
-    let r = t
-        .get(
-            "/api/v1/projects?stage=concept&limit=50",
-            Some(&t.admin_token),
-        )
-        .await;
-    r.json()["projects"]
-        .as_array()
-        .expect("projects")
-        .iter()
-        .map(|p| p["code"].as_str().unwrap().to_string())
-        .find(|c| !waiting.contains(c))
-        .expect("a concept project")
-}
-
-async fn concept_design_keys(t: &TestApp) -> Vec<String> {
-    let r = t
-        .get("/api/v1/gate-checklists", Some(&t.viewer_token))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let lists = r.json()["checklists"].as_array().unwrap().clone();
-    assert_eq!(lists.len(), 5);
-    let cd = lists
-        .iter()
-        .find(|l| l["gate"] == "concept-design")
-        .unwrap();
-    cd["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["key"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn evidence(keys: &[String], note: &str) -> Value {
-    Value::Array(
-        keys.iter()
-            .map(|k| json!({"item": k, "provided": true, "note": note}))
-            .collect(),
-    )
-}
+use serde_json::json;
 
 async fn stage_count(t: &TestApp, stage: &str) -> i64 {
     let r = t.get("/api/v1/dashboard", Some(&t.admin_token)).await;

@@ -145,6 +145,9 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/projects/{code}/highlight-reports/{period}", "get"),
         ("/api/v1/projects/{code}/highlight-reports/{period}", "put"),
         ("/api/v1/confidence-trend", "get"),
+        ("/api/v1/notifications", "get"),
+        ("/api/v1/notifications/{id}/read", "post"),
+        ("/api/v1/notifications/read", "post"),
         ("/api/v1/changes", "get"),
     ];
     for (path, method) in expected {

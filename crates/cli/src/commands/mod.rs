@@ -10,6 +10,7 @@ mod export;
 mod generate;
 mod import;
 mod merge;
+mod notify;
 mod optimise;
 mod priorities;
 mod raid;
@@ -46,6 +47,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Capacity(args) => capacity::capacity(global, args).await,
         Command::Raid(args) => raid::raid(global, args).await,
         Command::Changes(args) => changes::changes(global, args).await,
+        Command::Notify(args) => notify::notify(global, args).await,
         Command::Priorities(PrioritiesCommand::List(args)) => priorities::list(global, args).await,
         Command::Ranking(args) => ranking::ranking(global, args).await,
         Command::Merge(args) => merge::merge(global, args).await,

@@ -26,6 +26,7 @@ pub async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<()
     let app = open(&url).await?;
     let listener = bind(&args.listen).await?;
     fail_abandoned_runs(&app).await?;
+    let notifier = Notifier::new(&args.mail, &listener, args.notify_every)?;
     run(
         app,
         &url,
@@ -33,8 +34,31 @@ pub async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<()
         ServeOptions {
             secure_cookies: args.secure_cookies,
         },
+        notifier,
     )
     .await
+}
+
+/// The notifications a server sends while it runs.
+struct Notifier {
+    mailer: Option<portfolio_app::notifications::Mailer>,
+    every: std::time::Duration,
+}
+
+impl Notifier {
+    fn new(
+        args: &crate::cli::MailArgs,
+        listener: &TcpListener,
+        every_seconds: u64,
+    ) -> anyhow::Result<Notifier> {
+        let address = listener
+            .local_addr()
+            .context("could not read the address being listened on")?;
+        Ok(Notifier {
+            mailer: super::notify::mailer(args, &format!("http://{address}"))?,
+            every: std::time::Duration::from_secs(every_seconds),
+        })
+    }
 }
 
 pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> {
@@ -136,7 +160,8 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
             demo::LEAD_EMAIL
         ))?,
     }
-    run(app, &url, listener, ServeOptions::default()).await
+    let notifier = Notifier::new(&args.mail, &listener, 60)?;
+    run(app, &url, listener, ServeOptions::default(), notifier).await
 }
 
 /// Writes the demo's departmental spreadsheets into `<data-dir>/demo-spreadsheets/`,
@@ -230,6 +255,7 @@ async fn run(
     url: &str,
     listener: TcpListener,
     options: ServeOptions,
+    notifier: Notifier,
 ) -> anyhow::Result<()> {
     let address = listener
         .local_addr()
@@ -241,9 +267,10 @@ async fn run(
         secure_cookies = options.secure_cookies,
         "serving"
     );
-    serve_web(app, listener, options)
-        .await
-        .context("the web server stopped with an error")?;
+    let notifications = super::notify::spawn_notifier(app.clone(), notifier.mailer, notifier.every);
+    let served = serve_web(app, listener, options).await;
+    notifications.abort();
+    served.context("the web server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -35,6 +35,7 @@ mod gates;
 mod highlights;
 mod history;
 mod meetings;
+mod notifications;
 mod raid;
 mod scenarios;
 mod scoring;
@@ -102,6 +103,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(raid::routes())
         .merge(meetings::routes())
         .merge(highlights::routes())
+        .merge(notifications::routes())
 }
 
 /// Routes that take a spreadsheet: served with the upload's larger body limit.

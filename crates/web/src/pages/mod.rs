@@ -10,6 +10,7 @@ mod highlights;
 mod imports;
 mod meetings;
 mod merge;
+mod notifications;
 mod priorities;
 mod project;
 mod raid;
@@ -74,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .merge(raid::router())
         .merge(meetings::router())
         .merge(highlights::router())
+        .merge(notifications::router())
 }
 
 /// Pages that take a spreadsheet: served with the upload's larger body limit.
@@ -98,6 +100,7 @@ pub(crate) async fn layout(
         can_submit => session.caller().can(Permission::SubmitPriorities),
         can_triage => session.caller().can(Permission::TriagePriorities),
         nav => nav,
+        unread_notifications => state.app.unread_notifications(session.caller()).await?,
         errors => Vec::<ErrorLink>::new(),
     })
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::PathBuf;
 
 use axum::body::{Body, Bytes};
@@ -12,7 +14,7 @@ use axum::Router;
 use portfolio_app::{Actor, App, ConnectOptions, Settings};
 use portfolio_domain::{Project, Role};
 use portfolio_web::{router, ServeOptions};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -421,4 +423,62 @@ pub fn valid_draft() -> Value {
 /// A stored project as the JSON body that would update it unchanged.
 pub fn draft_of(p: &Project) -> Value {
     serde_json::to_value(p.to_draft()).expect("draft as JSON")
+}
+
+// ---------------------------------------------------------------------------
+// Stage gates
+// ---------------------------------------------------------------------------
+
+/// A concept project of the demo not waiting on a gate.
+pub async fn free_concept_project(t: &TestApp) -> String {
+    let r = t
+        .get("/api/v1/gate-requests?status=pending", Some(&t.admin_token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let waiting: Vec<String> = r.json()["gate_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["project_code"].as_str().unwrap().to_string())
+        .collect();
+    let r = t
+        .get(
+            "/api/v1/projects?stage=concept&limit=50",
+            Some(&t.admin_token),
+        )
+        .await;
+    r.json()["projects"]
+        .as_array()
+        .expect("projects")
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_string())
+        .find(|c| !waiting.contains(c))
+        .expect("a concept project")
+}
+
+pub async fn concept_design_keys(t: &TestApp) -> Vec<String> {
+    let r = t
+        .get("/api/v1/gate-checklists", Some(&t.viewer_token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let lists = r.json()["checklists"].as_array().unwrap().clone();
+    assert_eq!(lists.len(), 5);
+    let cd = lists
+        .iter()
+        .find(|l| l["gate"] == "concept-design")
+        .unwrap();
+    cd["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+pub fn evidence(keys: &[String], note: &str) -> Value {
+    Value::Array(
+        keys.iter()
+            .map(|k| json!({"item": k, "provided": true, "note": note}))
+            .collect(),
+    )
 }
