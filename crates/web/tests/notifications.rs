@@ -157,7 +157,9 @@ async fn a_decided_gate_tells_its_requester_in_the_app_and_by_email_once() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let page = t.page(&s, "/notifications").await.text();
+    let back = r.header("location").unwrap().to_string();
+    assert!(back.starts_with("/notifications?done=one"), "{back}");
+    let page = t.page(&s, &back).await.text();
     assert!(page.contains("Notification marked as read"), "{page}");
     assert!(page.contains("You have read all your notifications."));
     assert!(!page.contains("app-nav-count"), "no count once read");
