@@ -1,8 +1,8 @@
 //! What every reader target checks of an answer: a sheet within the limits,
 //! or a reason. A panic anywhere is a crash in itself.
 
-use portfolio_app::import::read::{read_sheets, Cell, ReadError, Sheet};
-use portfolio_app::import::ImportLimits;
+use portfolio_readers::{read_sheets, Cell, ReadError, Sheet};
+use portfolio_readers::ImportLimits;
 
 /// Limits small enough that fuzzed inputs reach them.
 pub const LIMITS: ImportLimits = ImportLimits {

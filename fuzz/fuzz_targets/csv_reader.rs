@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use portfolio_app::import::read::read_sheets;
+use portfolio_readers::read_sheets;
 
 mod common;
 

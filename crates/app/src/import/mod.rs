@@ -16,7 +16,7 @@
 //! What it must not do: hold SQL (the store's), or parse a cell itself (the
 //! domain's consolidation parsers do).
 
-pub mod read;
+pub use portfolio_readers as read;
 pub mod rows;
 pub mod uploads;
 

@@ -12,7 +12,7 @@
 //! first non-empty row is the header row.
 //!
 //! What it must not do: interpret cells as the register's fields (that is
-//! [`super::rows`]) or panic on any input. Every failure is a [`ReadError`]
+//! `portfolio_app::import::rows`) or panic on any input. Every failure is a [`ReadError`]
 //! naming the sheet, and the row and column when there is one.
 
 use std::io::Cursor;
@@ -174,7 +174,7 @@ pub fn read_sheets(
     read_csv(bytes, limits).map(|sheet| vec![sheet])
 }
 
-pub(crate) fn too_big(bytes: u64, limits: &ImportLimits) -> String {
+pub fn too_big(bytes: u64, limits: &ImportLimits) -> String {
     format!(
         "is {:.1} MB; the largest file that can be imported is {:.0} MB, so split it into smaller files",
         bytes as f64 / 1_048_576.0,
