@@ -111,7 +111,7 @@ bench_variant() {
   local variant=$1 dir="$OUT/$1" url token cookie
   local data="$dir/data"
   echo "== $variant: $(sqlite3 "$data/portfolio.sqlite" "SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_log'")"
-  token=$(timeout 60 "$BIN" --data-dir "$data" token create --user admin@big.example --name "bench $variant" | grep -o 'pf_[A-Za-z0-9_-]*' | head -1)
+  token=$(timeout 60 "$BIN" --data-dir "$data" token create --user admin@big.example --name "bench $variant" --scope admin | grep -o 'pf_[A-Za-z0-9_-]*' | head -1)
   [ -n "$token" ] || die "no token printed"
   start_server "$data" "$dir/serve.log"
   url=$SERVER_URL

@@ -109,7 +109,7 @@ bench_portfolio() {
   echo "== Portfolio, $n projects (data dir $data)"
   PORTFOLIO_PASSWORD=$PASSWORD timeout 900 "$BIN" --data-dir "$data" generate --org big \
     --name "Big County Council" --projects "$n" --seed 1 | tee "$dir/generate.txt"
-  token=$(timeout 60 "$BIN" --data-dir "$data" token create --user admin@big.example --name bench | grep -o 'pf_[A-Za-z0-9_-]*' | head -1)
+  token=$(timeout 60 "$BIN" --data-dir "$data" token create --user admin@big.example --name bench --scope admin | grep -o 'pf_[A-Za-z0-9_-]*' | head -1)
   [ -n "$token" ] || die "no token printed"
 
   start_server "$data" "$dir/serve.log"

@@ -149,6 +149,7 @@ impl App {
                     user: s.user,
                     data_version: s.data_version,
                     reference_version: s.reference_version,
+                    token_scope: None,
                 },
                 csrf_token: s.csrf_token,
             }))
@@ -164,10 +165,11 @@ impl App {
             return Err(AppError::Unauthenticated);
         }
         match self.store.user_by_token(&secret_hash(token)).await? {
-            Some(signed_in) => Ok(Caller {
-                user: signed_in.user,
-                data_version: signed_in.data_version,
-                reference_version: signed_in.reference_version,
+            Some(token) => Ok(Caller {
+                user: token.signed_in.user,
+                data_version: token.signed_in.data_version,
+                reference_version: token.signed_in.reference_version,
+                token_scope: Some(token.scope),
             }),
             None => Err(AppError::Unauthenticated),
         }

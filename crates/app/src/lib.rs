@@ -28,12 +28,13 @@ pub mod scoring;
 pub mod users;
 
 use portfolio_domain::organisation::{Department, Organisation, Theme, User};
+use portfolio_domain::tokens::TokenScope;
 use portfolio_domain::Permission;
 use portfolio_store::Store;
 
 pub use error::AppError;
 pub use portfolio_store::{
-    Actor, AuditEntry, Backend, ConnectOptions, ProjectPage, Store as PortfolioStore,
+    Actor, AuditEntry, Backend, ConnectOptions, ProjectPage, Store as PortfolioStore, TokenRecord,
 };
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -49,6 +50,9 @@ pub struct Caller {
     /// The version of the organisation's own settings, departments and
     /// themes, read with `data_version`; project writes leave it alone.
     pub reference_version: i64,
+    /// The API token's scope when the caller came with one; a session or the
+    /// command line has none, and may do all the user's role allows.
+    pub token_scope: Option<TokenScope>,
 }
 
 impl Caller {
@@ -65,15 +69,19 @@ impl Caller {
     }
 
     pub fn require(&self, permission: Permission) -> Result<()> {
-        if self.user.role.allows(permission) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
+        if !self.user.role.allows(permission) {
+            return Err(AppError::Forbidden);
+        }
+        match self.token_scope {
+            Some(scope) if !scope.allows(permission) => Err(AppError::TokenScope(scope)),
+            _ => Ok(()),
         }
     }
 
+    /// Whether the caller's role, and its token's scope if it came with one,
+    /// allow the permission.
     pub fn can(&self, permission: Permission) -> bool {
-        self.user.role.allows(permission)
+        self.user.role.allows(permission) && self.token_scope.is_none_or(|s| s.allows(permission))
     }
 }
 
@@ -209,6 +217,7 @@ impl App {
             },
             data_version,
             reference_version,
+            token_scope: None,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Users and API tokens, as an administrator manages them.
 
 use portfolio_domain::organisation::{parse_email, User};
+use portfolio_domain::tokens::{token_request, TokenRequest};
 use portfolio_domain::{Permission, Role, ValidationErrors};
 use portfolio_store::{Actor, TokenRecord};
 
@@ -80,16 +81,66 @@ impl App {
             .await?)
     }
 
-    /// Creates an API token for a user; returns the secret, shown once.
+    /// Creates an API token for a user that may do all the user's role
+    /// allows (admin scope), for the default lifetime; returns the secret.
     pub async fn create_token(
         &self,
         email: &str,
         name: &str,
         actor: &Actor,
     ) -> Result<(TokenRecord, String)> {
-        let name = portfolio_domain::text::clean(name, 100, true, false)
-            .map_err(|m| ValidationErrors::single("name", m))?;
+        self.create_scoped_token(email, name, "admin", None, actor)
+            .await
+    }
+
+    /// Creates an API token for a user with a scope and a lifetime in days,
+    /// from the command line; returns the secret, shown once.
+    pub async fn create_scoped_token(
+        &self,
+        email: &str,
+        name: &str,
+        scope: &str,
+        days: Option<i64>,
+        actor: &Actor,
+    ) -> Result<(TokenRecord, String)> {
+        let request = token_request(name, scope, days, chrono::Utc::now())?;
         let user = self.user_by_email(email).await?;
+        self.issue_token(&user, request, actor).await
+    }
+
+    /// A signed-in user makes a token for themselves. Through the API, a token
+    /// makes only tokens no wider than itself.
+    pub async fn create_own_token(
+        &self,
+        caller: &Caller,
+        name: &str,
+        scope: &str,
+        days: Option<i64>,
+    ) -> Result<(TokenRecord, String)> {
+        caller.require(Permission::ReadProgramme)?;
+        let request = token_request(name, scope, days, chrono::Utc::now())?;
+        if let Some(own) = caller.token_scope {
+            if !own.covers(request.scope) {
+                return Err(AppError::Validation(ValidationErrors::single(
+                    "scope",
+                    format!(
+                        "a {} token can only make {} tokens or narrower; sign in to make a wider one",
+                        own.as_str(),
+                        own.as_str()
+                    ),
+                )));
+            }
+        }
+        self.issue_token(&caller.user, request, &caller.actor())
+            .await
+    }
+
+    async fn issue_token(
+        &self,
+        user: &User,
+        request: TokenRequest,
+        actor: &Actor,
+    ) -> Result<(TokenRecord, String)> {
         if user.disabled {
             return Err(AppError::Validation(ValidationErrors::single(
                 "user",
@@ -99,8 +150,63 @@ impl App {
         let secret = format!("{TOKEN_PREFIX}{}", random_secret());
         let record = self
             .store
-            .create_token(&user, &name, &secret_hash(&secret), actor)
+            .create_token(
+                user,
+                &request.name,
+                request.scope,
+                request.expires_at,
+                &secret_hash(&secret),
+                actor,
+            )
             .await?;
         Ok((record, secret))
+    }
+
+    /// The caller's own tokens, newest first.
+    pub async fn own_tokens(&self, caller: &Caller) -> Result<Vec<TokenRecord>> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self.store.tokens(caller.user.id).await?)
+    }
+
+    /// Every token of the organisation's users, for administrators.
+    pub async fn organisation_tokens(&self, caller: &Caller) -> Result<Vec<TokenRecord>> {
+        caller.require(Permission::ManageUsers)?;
+        Ok(self
+            .store
+            .organisation_tokens(caller.organisation_id())
+            .await?)
+    }
+
+    /// Revokes a token: the owner may revoke their own, an administrator any
+    /// of the organisation's. Anyone else is told it does not exist.
+    pub async fn revoke_token(&self, caller: &Caller, token_id: i64) -> Result<TokenRecord> {
+        caller.require(Permission::ReadProgramme)?;
+        let token = self
+            .store
+            .token(caller.organisation_id(), token_id)
+            .await?
+            .ok_or(AppError::NotFound("API token"))?;
+        if token.user_id != caller.user.id && !caller.can(Permission::ManageUsers) {
+            return Err(AppError::NotFound("API token"));
+        }
+        Ok(self
+            .store
+            .revoke_token(caller.organisation_id(), token_id, &caller.actor())
+            .await??)
+    }
+
+    /// Tokens of one user (by email) or of everyone in the organisation, for the command line.
+    pub async fn list_tokens(
+        &self,
+        organisation_slug: &str,
+        email: Option<&str>,
+    ) -> Result<Vec<TokenRecord>> {
+        let org = self.store.organisation_by_slug(organisation_slug).await?;
+        let mut tokens = self.store.organisation_tokens(org.id).await?;
+        if let Some(email) = email {
+            let email = email.trim().to_lowercase();
+            tokens.retain(|t| t.user_email.to_lowercase() == email);
+        }
+        Ok(tokens)
     }
 }

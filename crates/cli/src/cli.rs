@@ -164,12 +164,18 @@ pub enum Command {
     )]
     User(UserCommand),
 
-    /// Create API tokens.
+    /// Create, list and revoke API tokens.
     #[command(
         subcommand,
         long_about = "API tokens let scripts use the JSON API as a user (send it as \
-                      `Authorization: Bearer TOKEN`). A token has the permissions of its user.",
-        after_help = "Example:\n  portfolio token create --user jo@example.org --name 'Monthly report'"
+                      `Authorization: Bearer TOKEN`). A token never does more than its user's \
+                      role allows, and its scope narrows that: read (reads only), write (also \
+                      changes the programme) or admin (also users and settings). Tokens expire \
+                      (90 days unless --expires-in-days says otherwise, at most 366).",
+        after_help = "Examples:\n  \
+                      portfolio token create --user jo@example.org --name 'Monthly report' --scope read\n  \
+                      portfolio token list\n  \
+                      portfolio token revoke 12"
     )]
     Token(TokenCommand),
 
@@ -611,7 +617,7 @@ pub enum TokenCommand {
                       shown only this once (the database keeps only a hash of it), so store \
                       it somewhere safe.",
         after_help = "Example:\n  \
-                      portfolio token create --user jo@example.org --name 'Monthly report' > token.txt"
+                      portfolio token create --user jo@example.org --name 'Monthly report' --scope read > token.txt"
     )]
     Create {
         /// Email address of the user the token acts as.
@@ -621,6 +627,33 @@ pub enum TokenCommand {
         /// What the token is for, so it can be recognised later.
         #[arg(long, value_name = "NAME")]
         name: String,
+
+        /// What the token may do: read, write or admin (within the user's role).
+        #[arg(long, value_name = "SCOPE")]
+        scope: String,
+
+        /// Days until the token stops working (1 to 366).
+        #[arg(long, value_name = "DAYS", default_value_t = portfolio_domain::tokens::DEFAULT_TOKEN_DAYS)]
+        expires_in_days: i64,
+    },
+    /// List tokens (never their secrets): scope, expiry, last use, and whether revoked.
+    List {
+        /// The organisation's slug; may be left out when the database holds only one.
+        #[arg(long, value_name = "SLUG")]
+        org: Option<String>,
+
+        /// Only this user's tokens.
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
+    },
+    /// Revoke a token, by the number `token list` shows; it stops at once.
+    Revoke {
+        /// The organisation's slug; may be left out when the database holds only one.
+        #[arg(long, value_name = "SLUG")]
+        org: Option<String>,
+
+        /// The token's number.
+        id: i64,
     },
 }
 

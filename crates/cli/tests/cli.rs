@@ -268,6 +268,10 @@ fn token_create_prints_only_the_token() {
             "admin@test.example",
             "--name",
             "Reports",
+            "--scope",
+            "read",
+            "--expires-in-days",
+            "30",
         ],
     ));
     assert!(
@@ -279,7 +283,64 @@ fn token_create_prints_only_the_token() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{stdout}");
     assert!(lines[0].starts_with("pf_"), "{stdout}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not be shown again"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not be shown again"), "{stderr}");
+    assert!(stderr.contains("with read scope until"), "{stderr}");
+
+    // Listed without its secret, then revoked by number.
+    let list = success(&mut portfolio(&dir, &["token", "list"]));
+    assert!(
+        !list.contains(lines[0]),
+        "the secret is never listed: {list}"
+    );
+    let row = list
+        .lines()
+        .find(|l| l.contains("\tReports\t"))
+        .unwrap_or_else(|| panic!("token listed: {list}"));
+    let cells: Vec<&str> = row.split('\t').collect();
+    assert_eq!(
+        &cells[1..4],
+        ["admin@test.example", "Reports", "read"],
+        "{row}"
+    );
+    assert_eq!(cells[5], "never", "not used yet: {row}");
+    assert_eq!(cells[6], "active", "{row}");
+    let id = cells[0];
+    let revoked = success(&mut portfolio(&dir, &["token", "revoke", id]));
+    assert!(revoked.contains("it no longer works"), "{revoked}");
+    let list = success(&mut portfolio(
+        &dir,
+        &["token", "list", "--user", "admin@test.example"],
+    ));
+    assert!(list.contains("revoked by cli"), "{list}");
+
+    // A second revoke and a bad scope are refused, naming why.
+    let again = output(&mut portfolio(&dir, &["token", "revoke", id]));
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already revoked"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let bad = output(&mut portfolio(
+        &dir,
+        &[
+            "token",
+            "create",
+            "--user",
+            "admin@test.example",
+            "--name",
+            "x",
+            "--scope",
+            "everything",
+        ],
+    ));
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("'everything' is not a token scope"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }
 
 #[test]
@@ -352,6 +413,8 @@ fn every_command_has_help() {
         &["user", "enable"],
         &["token"],
         &["token", "create"],
+        &["token", "list"],
+        &["token", "revoke"],
         &["export"],
         &["duplicates"],
         &["priorities"],
@@ -839,6 +902,7 @@ fn submit_priorities(dir: &TempDir) {
                 .clone(),
             data_version: 0,
             reference_version: 0,
+            token_scope: None,
         };
         let lead = caller("lena@test.example");
         let departments = app.departments(&lead).await.expect("departments");

@@ -31,6 +31,7 @@ pub mod scenario;
 pub mod scoring;
 pub mod stage;
 pub mod text;
+pub mod tokens;
 
 pub use confidence::DeliveryConfidence;
 pub use errors::{FieldError, ValidationErrors};

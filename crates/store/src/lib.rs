@@ -31,6 +31,7 @@ mod projects;
 mod raid;
 mod scenarios;
 mod scoring;
+mod tokens;
 mod uploads;
 mod users;
 
@@ -49,8 +50,9 @@ pub use imports::{ImportCounts, ImportedRow, Provenance, RowOrigin};
 pub use intake::{TriageDecision, Triaged};
 pub use notifications::{EmailOutcome, PendingEmail};
 pub use projects::{NewProject, ProjectPage};
+pub use tokens::{TokenCaller, TokenRecord};
 pub use uploads::{NewUpload, SavedMapping, UploadRecord, UPLOAD_LIFETIME_DAYS};
-pub use users::{SessionRecord, SignedIn, TokenRecord, UserWithHash};
+pub use users::{SessionRecord, SignedIn, UserWithHash};
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,21 +44,10 @@ pub struct SignedIn {
     pub reference_version: i64,
 }
 
-/// An API token as listed to its owner (never the secret).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TokenRecord {
-    pub id: i64,
-    pub user_id: i64,
-    pub name: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub revoked: bool,
-}
-
-const USER_COLUMNS: &str =
+pub(crate) const USER_COLUMNS: &str =
     "u.id, u.organisation_id, u.email, u.name, u.role, u.disabled, u.password_hash, u.version";
 
-fn user_from(row: &sqlx::any::AnyRow) -> Result<UserWithHash> {
+pub(crate) fn user_from(row: &sqlx::any::AnyRow) -> Result<UserWithHash> {
     let role: String = get(row, "role")?;
     Ok(UserWithHash {
         user: User {
@@ -293,100 +282,5 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
-    }
-
-    pub async fn create_token(
-        &self,
-        user: &User,
-        name: &str,
-        token_hash: &str,
-        actor: &Actor,
-    ) -> Result<TokenRecord> {
-        let _guard = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        let created = now_text();
-        let row = sqlx::query("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(user.id)
-            .bind(name.to_string())
-            .bind(token_hash.to_string())
-            .bind(created.clone())
-            .fetch_one(&mut *tx)
-            .await?;
-        let token = TokenRecord {
-            id: get(&row, "id")?,
-            user_id: user.id,
-            name: name.to_string(),
-            created_at: parse_time(&created)?,
-            last_used_at: None,
-            revoked: false,
-        };
-        record(
-            &mut tx,
-            AuditRecord {
-                organisation_id: Some(user.organisation_id),
-                entity: "api_token",
-                entity_id: token.id,
-                action: "created",
-                before: None,
-                after: Some(json!({"name": name, "user": user.email})),
-                actor,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(token)
-    }
-
-    /// The enabled user owning an unrevoked token with this hash. Records the use
-    /// at most once a minute, so reads stay reads under load.
-    pub async fn user_by_token(&self, token_hash: &str) -> Result<Option<SignedIn>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at, o.data_version, o.reference_version FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             JOIN organisations o ON o.id = u.organisation_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
-        ))
-        .bind(token_hash.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let user = user_from(&row)?.user;
-        let last_used: Option<String> = get(&row, "last_used_at")?;
-        let stale = match last_used.as_deref().map(parse_time).transpose()? {
-            Some(t) => chrono::Utc::now() - t > chrono::Duration::minutes(1),
-            None => true,
-        };
-        if stale {
-            let _guard = self.write_guard().await;
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(now_text())
-                .bind(get::<i64>(&row, "token_id")?)
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(Some(SignedIn {
-            user,
-            data_version: get(&row, "data_version")?,
-            reference_version: get(&row, "reference_version")?,
-        }))
-    }
-
-    pub async fn tokens(&self, user_id: i64) -> Result<Vec<TokenRecord>> {
-        let rows = sqlx::query("SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let last: Option<String> = get(r, "last_used_at")?;
-                let revoked: Option<String> = get(r, "revoked_at")?;
-                Ok(TokenRecord {
-                    id: get(r, "id")?,
-                    user_id: get(r, "user_id")?,
-                    name: get(r, "name")?,
-                    created_at: parse_time(&get::<String>(r, "created_at")?)?,
-                    last_used_at: last.as_deref().map(parse_time).transpose()?,
-                    revoked: revoked.is_some(),
-                })
-            })
-            .collect()
     }
 }

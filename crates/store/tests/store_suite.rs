@@ -36,6 +36,7 @@ use portfolio_domain::meetings::{
 use portfolio_domain::organisation::{Department, Organisation, Theme};
 use portfolio_domain::project::{CostDraft, Reference};
 use portfolio_domain::raid::ActionStatus;
+use portfolio_domain::tokens::TokenScope;
 use portfolio_domain::{
     DeliveryConfidence, FinancialYear, GovUkPhase, Project, ProjectDraft, ProjectInput, Role,
     Stage, ValidationErrors,
@@ -293,6 +294,7 @@ backend_tests!(
     counts_the_demo_programme,
     organisations_are_separate,
     users_sessions_and_tokens,
+    tokens_expire_are_revoked_once_and_stay_in_their_organisation,
     hostile_text_is_stored_exactly,
     concurrent_updates_let_exactly_one_win,
     concurrent_creates_get_distinct_codes,
@@ -1263,6 +1265,102 @@ async fn organisations_are_separate(store: &Store) {
 // 9. Users, sessions and tokens
 // ---------------------------------------------------------------------------
 
+async fn tokens_expire_are_revoked_once_and_stay_in_their_organisation(store: &Store) {
+    let org = migrated_org(store).await;
+    let other = store
+        .create_organisation("elsewhere", "Elsewhere Council", "EC", &actor())
+        .await
+        .unwrap();
+    let ann = store
+        .create_user(
+            org.id(),
+            "ann@northmere.example",
+            "Ann",
+            Role::Editor,
+            "h",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let olu = store
+        .create_user(
+            other.id,
+            "olu@elsewhere.example",
+            "Olu",
+            Role::Admin,
+            "h",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let soon = Utc::now() + chrono::Duration::days(1);
+    let expired = store
+        .create_token(
+            &ann,
+            "old",
+            TokenScope::Write,
+            Utc::now() - chrono::Duration::seconds(1),
+            "hash-expired",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert!(!expired.active(Utc::now()));
+    assert!(
+        store.user_by_token("hash-expired").await.unwrap().is_none(),
+        "an expired token lets nobody in"
+    );
+    let live = store
+        .create_token(&ann, "live", TokenScope::Write, soon, "hash-live", &actor())
+        .await
+        .unwrap();
+    let theirs = store
+        .create_token(
+            &olu,
+            "theirs",
+            TokenScope::Admin,
+            soon,
+            "hash-theirs",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let listed = store.organisation_tokens(org.id()).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["live", "old"],
+        "newest first, only this organisation's"
+    );
+    assert!(store.token(org.id(), theirs.id).await.unwrap().is_none());
+
+    // Another organisation cannot revoke it; its own can, once, audited.
+    assert!(matches!(
+        store.revoke_token(other.id, live.id, &actor()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store.user_by_token("hash-live").await.unwrap().is_some());
+    let revoked = store
+        .revoke_token(org.id(), live.id, &actor())
+        .await
+        .unwrap()
+        .expect("revoked");
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(revoked.revoked_by.as_deref(), Some(actor().label.as_str()));
+    assert!(store.user_by_token("hash-live").await.unwrap().is_none());
+    let again = store
+        .revoke_token(org.id(), live.id, &actor())
+        .await
+        .unwrap()
+        .expect_err("a second revoke is refused");
+    assert!(again.0[0].message.contains("already revoked by"), "{again}");
+    let audit = store.history(org.id(), "api_token", live.id).await.unwrap();
+    assert_eq!(
+        audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
+        ["created", "revoked"]
+    );
+    assert!(store.user_by_token("hash-theirs").await.unwrap().is_some());
+}
+
 async fn users_sessions_and_tokens(store: &Store) {
     let org = migrated_org(store).await;
     let ann = store
@@ -1346,17 +1444,28 @@ async fn users_sessions_and_tokens(store: &Store) {
 
     // Tokens.
     let token = store
-        .create_token(&ann, "CI export", "token-hash-1", &actor())
+        .create_token(
+            &ann,
+            "CI export",
+            TokenScope::Read,
+            Utc::now() + chrono::Duration::days(30),
+            "token-hash-1",
+            &actor(),
+        )
         .await
         .unwrap();
+    assert_eq!(token.scope, TokenScope::Read);
     assert_eq!(token.name, "CI export");
     let listed = store.tokens(ann.id).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, token.id);
     assert!(listed[0].last_used_at.is_none());
-    assert!(!listed[0].revoked);
+    assert!(listed[0].revoked_at.is_none());
+    assert_eq!(listed[0].user_email, "ann@northmere.example");
     assert!(store.user_by_token("unknown-hash").await.unwrap().is_none());
-    let signed_in = store.user_by_token("token-hash-1").await.unwrap().unwrap();
+    let by_token = store.user_by_token("token-hash-1").await.unwrap().unwrap();
+    assert_eq!(by_token.scope, TokenScope::Read);
+    let signed_in = by_token.signed_in;
     assert_eq!(signed_in.user, ann);
     assert_eq!(
         signed_in.data_version,
@@ -1404,7 +1513,7 @@ async fn users_sessions_and_tokens(store: &Store) {
             .user_by_token("token-hash-1")
             .await
             .unwrap()
-            .map(|s| s.user.id),
+            .map(|t| t.signed_in.user.id),
         Some(ann.id)
     );
 

@@ -169,6 +169,10 @@ impl IntoResponse for ApiError {
                     StatusCode::FORBIDDEN,
                     problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", "your role does not allow this".into(), vec![]),
                 ),
+                e @ AppError::TokenScope(_) => (
+                    StatusCode::FORBIDDEN,
+                    problem(StatusCode::FORBIDDEN, "token-scope", "Not allowed by this token", e.to_string(), vec![]),
+                ),
                 e @ AppError::Internal(_) => {
                     log_internal(&e);
                     (
@@ -213,6 +217,7 @@ impl IntoResponse for PageError {
                 "You do not have permission to do that",
                 "Your role does not allow this. If you think it should, ask your programme office administrator. If you were filling in a form, go back, refresh the page and try again.".to_string(),
             ),
+            AppError::TokenScope(_) => (StatusCode::FORBIDDEN, "You do not have permission to do that", self.0.to_string()),
             AppError::Validation(errors) => (StatusCode::BAD_REQUEST, "There is a problem", errors.to_string()),
             AppError::Conflict { .. } => (StatusCode::CONFLICT, "Changed by someone else", self.0.to_string()),
             AppError::Internal(_) => {

@@ -71,6 +71,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "notifications.html",
         include_str!("../templates/notifications.html"),
     ),
+    ("tokens.html", include_str!("../templates/tokens.html")),
     (
         "highlight.html",
         include_str!("../templates/highlight.html"),

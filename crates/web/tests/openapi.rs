@@ -148,6 +148,9 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/notifications", "get"),
         ("/api/v1/notifications/{id}/read", "post"),
         ("/api/v1/notifications/read", "post"),
+        ("/api/v1/tokens", "get"),
+        ("/api/v1/tokens", "post"),
+        ("/api/v1/tokens/{id}", "delete"),
         ("/api/v1/changes", "get"),
     ];
     for (path, method) in expected {
@@ -189,9 +192,15 @@ async fn every_documented_operation_is_mounted() {
     let ops = operations(&doc);
     assert!(!ops.is_empty());
     for (path, method) in &ops {
+        // Token 1 is the probe's own: revoking it would end the probe.
+        let id = if path.starts_with("/api/v1/tokens/") {
+            "999999"
+        } else {
+            "1"
+        };
         let uri = path
             .replace("{code}", "DP-001")
-            .replace("{id}", "1")
+            .replace("{id}", id)
             .replace("{source}", "health.csv")
             .replace("{slug}", "developers")
             .replace("{year}", "2027-28")

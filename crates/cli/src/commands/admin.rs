@@ -2,8 +2,8 @@
 
 use portfolio_app::Actor;
 
-use super::{open_configured, out};
-use crate::cli::{GlobalOptions, UserCommand};
+use super::{only_organisation, open_configured, out};
+use crate::cli::{GlobalOptions, TokenCommand, UserCommand};
 use crate::config::read_password;
 
 /// Who the audit trail says made changes from the command line.
@@ -110,16 +110,83 @@ pub async fn user(global: &GlobalOptions, command: UserCommand) -> anyhow::Resul
     Ok(())
 }
 
-pub async fn create_token(global: &GlobalOptions, email: &str, name: &str) -> anyhow::Result<()> {
+pub async fn token(global: &GlobalOptions, command: TokenCommand) -> anyhow::Result<()> {
     let app = open_configured(global).await?;
-    let (_record, secret) = app
-        .create_token(email, name, &Actor::system(CLI_ACTOR))
-        .await?;
-    app.store.close().await;
-    out(&format!("{secret}\n"))?;
-    eprintln!(
-        "This token will not be shown again: store it somewhere safe now. \
-         It acts as {email}, with their permissions (send it as `Authorization: Bearer TOKEN`)."
-    );
+    match command {
+        TokenCommand::Create {
+            user,
+            name,
+            scope,
+            expires_in_days,
+        } => {
+            let (record, secret) = app
+                .create_scoped_token(
+                    &user,
+                    &name,
+                    &scope,
+                    Some(expires_in_days),
+                    &Actor::system(CLI_ACTOR),
+                )
+                .await?;
+            app.store.close().await;
+            out(&format!("{secret}\n"))?;
+            eprintln!(
+                "This token will not be shown again: store it somewhere safe now. It acts as \
+                 {user} with {} scope until {} (send it as `Authorization: Bearer TOKEN`).",
+                record.scope.as_str(),
+                record
+                    .expires_at
+                    .map(|t| t.format("%-d %B %Y").to_string())
+                    .unwrap_or_default()
+            );
+        }
+        TokenCommand::List { org, user } => {
+            let slug = match org {
+                Some(slug) => slug,
+                None => only_organisation(&app).await?,
+            };
+            let tokens = app.list_tokens(&slug, user.as_deref()).await?;
+            app.store.close().await;
+            let now = chrono::Utc::now();
+            let day = |t: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
+                t.map(|t| t.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| none.to_string())
+            };
+            let mut text = String::from("id\tuser\tname\tscope\texpires\tlast used\tstatus\n");
+            for t in &tokens {
+                let status = match (t.revoked_at, t.active(now)) {
+                    (Some(_), _) => format!(
+                        "revoked by {}",
+                        t.revoked_by.as_deref().unwrap_or("someone")
+                    ),
+                    (None, false) => "expired".to_string(),
+                    (None, true) => "active".to_string(),
+                };
+                text.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{status}\n",
+                    t.id,
+                    t.user_email,
+                    t.name,
+                    t.scope.as_str(),
+                    day(t.expires_at, "never"),
+                    day(t.last_used_at, "never"),
+                ));
+            }
+            out(&text)?;
+        }
+        TokenCommand::Revoke { org, id } => {
+            let slug = match org {
+                Some(slug) => slug,
+                None => only_organisation(&app).await?,
+            };
+            let caller = app.command_line_caller(&slug, CLI_ACTOR).await?;
+            let token = app.revoke_token(&caller, id).await?;
+            app.store.close().await;
+            out(&format!(
+                "Revoked token {} ('{}' of {}): it no longer works.\n",
+                token.id, token.name, token.user_email
+            ))?;
+        }
+    }
     Ok(())
 }

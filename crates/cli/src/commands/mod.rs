@@ -22,9 +22,7 @@ use std::io::Write;
 use anyhow::{bail, Context};
 use portfolio_app::{App, AppError, ConnectOptions, Settings};
 
-use crate::cli::{
-    Cli, Command, GlobalOptions, OrganisationCommand, PrioritiesCommand, TokenCommand,
-};
+use crate::cli::{Cli, Command, GlobalOptions, OrganisationCommand, PrioritiesCommand};
 use crate::config;
 
 /// The embedded database file used unless `--database-url` says otherwise.
@@ -38,9 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate(global).await,
         Command::Organisation(OrganisationCommand::List) => admin::list_organisations(global).await,
         Command::User(command) => admin::user(global, command).await,
-        Command::Token(TokenCommand::Create { user, name }) => {
-            admin::create_token(global, &user, &name).await
-        }
+        Command::Token(command) => admin::token(global, command).await,
         Command::Export(args) => export::export(global, args).await,
         Command::Import(args) => import::import(global, args).await,
         Command::Duplicates(args) => duplicates::duplicates(global, args).await,

@@ -18,6 +18,7 @@ mod register;
 mod scenarios;
 mod scoring;
 mod sign_in;
+mod tokens;
 
 use std::collections::HashMap;
 
@@ -76,6 +77,7 @@ pub fn router() -> Router<AppState> {
         .merge(meetings::router())
         .merge(highlights::router())
         .merge(notifications::router())
+        .merge(tokens::router())
 }
 
 /// Pages that take a spreadsheet: served with the upload's larger body limit.
