@@ -31,6 +31,7 @@ use crate::session::ApiCaller;
 use crate::AppState;
 
 mod capacity;
+pub(crate) mod exports;
 mod gates;
 mod highlights;
 mod history;
@@ -104,6 +105,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(meetings::routes())
         .merge(highlights::routes())
         .merge(notifications::routes())
+        .merge(exports::routes())
 }
 
 /// Routes that take a spreadsheet: served with the upload's larger body limit.
