@@ -157,6 +157,7 @@ mod tests {
             confidence: None,
             tags: Vec::new(),
             published: false,
+            residents: String::new(),
             version: 1,
             created_at: now,
             updated_at: now,

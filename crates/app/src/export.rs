@@ -8,7 +8,7 @@ use portfolio_domain::{Permission, Project};
 
 use crate::{App, Caller, Result};
 
-pub const CSV_HEADERS: [&str; 17] = [
+pub const CSV_HEADERS: [&str; 18] = [
     "code",
     "title",
     "summary",
@@ -26,6 +26,7 @@ pub const CSV_HEADERS: [&str; 17] = [
     "total_cost_pence",
     "tags",
     "published",
+    "residents",
 ];
 
 /// Neutralises a cell a spreadsheet would treat as a formula.
@@ -64,6 +65,7 @@ pub fn projects_csv(projects: &[Project]) -> String {
             (capital + revenue).to_string(),
             p.tags.join(";"),
             p.published.to_string(),
+            p.residents.clone(),
         ];
         let _ = w.write_record(row.iter().map(|c| safe_cell(c)));
     }

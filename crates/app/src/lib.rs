@@ -23,8 +23,10 @@ pub mod merges;
 pub mod notifications;
 pub mod projects;
 pub mod raid;
+pub mod roadmap;
 pub mod scenarios;
 pub mod scoring;
+pub mod sheets;
 pub mod users;
 
 use portfolio_domain::organisation::{Department, Organisation, Theme, User};
@@ -100,6 +102,8 @@ pub(crate) struct Caches {
     pub dashboards: cache::VersionedCache<i64, portfolio_domain::dashboard::Dashboard>,
     pub duplicates: cache::VersionedCache<i64, Vec<duplicates::DuplicatePair>>,
     pub rankings: cache::VersionedCache<i64, portfolio_domain::scoring::Ranking>,
+    /// The public roadmap's files, per organisation.
+    pub roadmaps: cache::VersionedCache<i64, roadmap::RoadmapFiles>,
     /// Every project's state at the end of a day, per organisation and day.
     pub past_registers:
         cache::VersionedCache<(i64, chrono::NaiveDate), Vec<portfolio_domain::Project>>,
@@ -156,6 +160,7 @@ impl App {
                 dashboards: cache::VersionedCache::new(1_000),
                 duplicates: cache::VersionedCache::new(1_000),
                 rankings: cache::VersionedCache::new(1_000),
+                roadmaps: cache::VersionedCache::new(1_000),
                 past_registers: cache::VersionedCache::new(history::PAST_REGISTERS_KEPT),
                 changes: cache::VersionedCache::new(history::CHANGES_KEPT),
             }),

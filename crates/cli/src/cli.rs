@@ -181,13 +181,18 @@ pub enum Command {
 
     /// Export an organisation's project register as JSON or CSV.
     #[command(
-        long_about = "Export every project of an organisation as JSON (an array of projects) \
-                      or CSV (one row per project, with costs totalled in pence). Writes to \
-                      standard output unless --output names a file.\n\n\
-                      CSV cells that a spreadsheet would run as a formula are prefixed with an \
-                      apostrophe.",
+        long_about = "Export a register of an organisation: the projects (the default), the \
+                      RAID register, the decision log or the board's actions, as JSON, CSV or \
+                      XLSX. Writes to standard output unless --output names a file (XLSX always \
+                      needs --output).\n\n\
+                      The projects' CSV has one row per project with costs totalled in pence; \
+                      their XLSX has typed cells (dates, £ amounts, yes/no), costs per financial \
+                      year, a frozen header and filters, and imports back unchanged with \
+                      `portfolio import`. CSV cells that a spreadsheet would run as a formula \
+                      are prefixed with an apostrophe.",
         after_help = "Examples:\n  \
                       portfolio export --org northmere --format csv --output register.csv\n  \
+                      portfolio export raid --format xlsx --out raid.xlsx\n  \
                       portfolio export --format json | jq length"
     )]
     Export(ExportArgs),
@@ -659,6 +664,10 @@ pub enum TokenCommand {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum, default_value_t = ExportWhat::Register)]
+    pub what: ExportWhat,
+
     /// The organisation's slug; may be left out when the database holds only one.
     #[arg(long, value_name = "SLUG")]
     pub org: Option<String>,
@@ -668,16 +677,30 @@ pub struct ExportArgs {
     pub format: ExportFormat,
 
     /// File to write (replaced if it exists); default: standard output.
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(long, short, visible_alias = "out", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportWhat {
+    /// The project register.
+    Register,
+    /// The RAID register: risks, assumptions, issues and dependencies.
+    Raid,
+    /// The decision log of every meeting.
+    Decisions,
+    /// The actions meetings set.
+    Actions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// A pretty-printed JSON array of projects.
+    /// A pretty-printed JSON array.
     Json,
     /// Comma-separated values with a header row.
     Csv,
+    /// An Excel workbook (needs --output).
+    Xlsx,
 }
 
 #[derive(Debug, Args)]

@@ -1419,3 +1419,36 @@ fn changes_summarise_a_generated_past_in_text_and_json_and_refuse_a_bad_period()
         "{stderr}"
     );
 }
+
+#[test]
+fn the_register_exports_as_a_workbook_to_a_file() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 12);
+    let file = dir.path().join("register.xlsx");
+    let out = output(&mut portfolio(
+        &dir,
+        &[
+            "export",
+            "register",
+            "--format",
+            "xlsx",
+            "--out",
+            file.to_str().expect("path"),
+        ],
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Exported 12 projects of test"));
+    let bytes = std::fs::read(&file).expect("the workbook");
+    assert!(bytes.starts_with(b"PK"), "an XLSX (zip) file");
+
+    let out = output(&mut portfolio(&dir, &["export", "--format", "xlsx"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--output FILE"));
+
+    let csv = success(&mut portfolio(&dir, &["export", "raid", "--format", "csv"]));
+    assert!(csv.starts_with("reference,kind,project,"), "{csv}");
+}

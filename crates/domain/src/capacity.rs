@@ -1063,6 +1063,7 @@ mod tests {
             confidence: None,
             tags: vec![],
             published: false,
+            residents: String::new(),
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -453,6 +453,7 @@ impl Priority {
             confidence: None,
             tags: Vec::new(),
             published: false,
+            residents: String::new(),
         }
     }
 }

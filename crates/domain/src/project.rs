@@ -23,6 +23,8 @@ pub const MAX_PERSON: usize = 200;
 pub const MAX_TAG: usize = 50;
 pub const MAX_TAGS: usize = 20;
 pub const MAX_COST_LINES: usize = 20;
+/// "What this changes for residents": a short paragraph for the public roadmap.
+pub const MAX_RESIDENTS: usize = 600;
 
 /// A project's code, such as DP-042: letters, a hyphen, digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -140,6 +142,9 @@ pub struct ProjectDraft {
     /// Shown on the public roadmap.
     #[serde(default)]
     pub published: bool,
+    /// What this changes for residents, in plain English (shown on the public roadmap).
+    #[serde(default)]
+    pub residents: String,
 }
 
 /// A validated project, ready to store.
@@ -162,6 +167,7 @@ pub struct ProjectInput {
     pub confidence: Option<DeliveryConfidence>,
     pub tags: Vec<String>,
     pub published: bool,
+    pub residents: String,
 }
 
 /// The organisation's departments and themes, against which references are checked.
@@ -258,6 +264,10 @@ impl ProjectDraft {
         let code = optional(&self.code).and_then(|c| errors.check("code", ProjectCode::parse(c)));
         let title = errors.check("title", clean(&self.title, MAX_TITLE, true, false));
         let summary = errors.check("summary", clean(&self.summary, MAX_SUMMARY, false, true));
+        let residents = errors.check(
+            "residents",
+            clean(&self.residents, MAX_RESIDENTS, false, true),
+        );
         let department = reference.department("department", &self.department, &mut errors);
         let themes = reference.themes("themes", &self.themes, &mut errors);
         let stage = errors.check(
@@ -337,7 +347,9 @@ impl ProjectDraft {
             return Err(errors);
         }
         // Every Option below is Some: a None was recorded in `errors`.
-        match (title, summary, department, stage, sponsor, manager) {
+        match (
+            title, summary, department, stage, sponsor, manager, residents,
+        ) {
             (
                 Some(title),
                 Some(summary),
@@ -345,6 +357,7 @@ impl ProjectDraft {
                 Some(stage),
                 Some(sponsor),
                 Some(manager),
+                Some(residents),
             ) => Ok(ProjectInput {
                 code,
                 title,
@@ -361,6 +374,7 @@ impl ProjectDraft {
                 confidence: confidence.flatten(),
                 tags,
                 published: self.published,
+                residents,
             }),
             _ => Err(ValidationErrors::single("project", "could not be read")),
         }
@@ -399,6 +413,7 @@ impl ProjectInput {
             confidence: self.confidence,
             tags: self.tags.clone(),
             published: self.published,
+            residents: self.residents.clone(),
             version: stored.version,
             created_at: stored.created_at,
             updated_at: stored.updated_at,
@@ -448,6 +463,9 @@ pub struct Project {
     pub confidence: Option<DeliveryConfidence>,
     pub tags: Vec<String>,
     pub published: bool,
+    /// What this changes for residents, in plain English (the public roadmap shows it).
+    #[serde(default)]
+    pub residents: String,
     /// Increases by one with every change; send it back as `If-Match` to update.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -483,6 +501,7 @@ impl Project {
             confidence: self.confidence,
             tags: self.tags.clone(),
             published: self.published,
+            residents: self.residents.clone(),
         }
     }
 
@@ -512,6 +531,7 @@ impl Project {
             confidence: self.confidence.map(|c| c.as_str().to_string()),
             tags: self.tags.clone(),
             published: self.published,
+            residents: self.residents.clone(),
         }
     }
 }

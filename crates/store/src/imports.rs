@@ -22,7 +22,7 @@ use serde_json::json;
 use sqlx::{Any, Transaction};
 
 use crate::audit::{bump_data_version, insert_audit, AuditRecord};
-use crate::projects::{insert_rows, project_from, NewProject, PROJECT_COLUMNS};
+use crate::projects::{insert_rows, project_from, NewProject, Placeholders, PROJECT_COLUMNS};
 use crate::{format_time, get, parse_time, Actor, Result, Store, StoreError};
 
 /// Projects read at once by id.
@@ -135,14 +135,37 @@ impl Store {
                 );
             }
         }
-        let wanted: Vec<i64> = rows
+        // A row naming a register code (the register's own export) is that
+        // project of the organisation, whatever source it comes from.
+        let codes: Vec<String> = rows
             .iter()
-            .filter_map(|r| {
-                known
-                    .get(&(r.origin.source.clone(), r.origin.row_key.clone()))
-                    .copied()
-            })
+            .filter_map(|r| r.input.code.as_ref().map(|c| c.as_str().to_string()))
             .collect();
+        let mut by_code: HashMap<String, i64> = HashMap::new();
+        for chunk in codes.chunks(IDS_PER_LOOKUP) {
+            let mut params = Placeholders::for_connection(&tx);
+            let sql = format!(
+                "SELECT id, code FROM projects WHERE organisation_id = {} AND code IN ({})",
+                params.next(),
+                params.list(chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(organisation_id);
+            for code in chunk {
+                q = q.bind(code.clone());
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                by_code.insert(get(&row, "code")?, get(&row, "id")?);
+            }
+        }
+        let existing = |r: &ImportedRow<'_>| -> Option<i64> {
+            match &r.input.code {
+                Some(code) => by_code.get(code.as_str()).copied(),
+                None => known
+                    .get(&(r.origin.source.clone(), r.origin.row_key.clone()))
+                    .copied(),
+            }
+        };
+        let wanted: Vec<i64> = rows.iter().filter_map(&existing).collect();
         let stored = self
             .projects_by_id(&mut tx, organisation_id, &wanted)
             .await?;
@@ -154,8 +177,7 @@ impl Store {
         // The project each row ends up with; new ones are filled in below.
         let mut project_ids: Vec<Option<i64>> = vec![None; rows.len()];
         for (i, row) in rows.iter().enumerate() {
-            let key = (row.origin.source.clone(), row.origin.row_key.clone());
-            let Some(before) = known.get(&key).and_then(|id| stored.get(id)) else {
+            let Some(before) = existing(row).and_then(|id| stored.get(&id)) else {
                 creates.push(i);
                 continue;
             };

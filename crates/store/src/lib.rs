@@ -29,6 +29,7 @@ mod notifications;
 mod organisations;
 mod projects;
 mod raid;
+pub mod roadmap;
 mod scenarios;
 mod scoring;
 mod tokens;

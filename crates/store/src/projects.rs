@@ -31,7 +31,7 @@ pub struct ProjectPage {
 }
 
 pub(crate) const PROJECT_COLUMNS: &str = "p.id, p.organisation_id, p.code, p.title, p.summary, p.stage, p.phase, p.sponsor, p.manager, \
-     p.start_date, p.end_date, p.confidence, p.tags, p.published, p.version, p.created_at, p.updated_at, \
+     p.start_date, p.end_date, p.confidence, p.tags, p.published, p.residents, p.version, p.created_at, p.updated_at, \
      d.id AS department_id, d.slug AS department_slug, d.name AS department_name";
 
 /// A value bound to a dynamically built query.
@@ -115,6 +115,7 @@ pub(crate) fn project_from(row: &AnyRow) -> Result<Project> {
             .transpose()?,
         tags: parse_stored("tags", &tags, |s| serde_json::from_str::<Vec<String>>(s))?,
         published: get::<i64>(row, "published")? != 0,
+        residents: get(row, "residents")?,
         version: get(row, "version")?,
         created_at: parse_time(&get::<String>(row, "created_at")?)?,
         updated_at: parse_time(&get::<String>(row, "updated_at")?)?,
@@ -123,8 +124,8 @@ pub(crate) fn project_from(row: &AnyRow) -> Result<Project> {
 
 /// Parameters in one statement at most, well under both databases' limits.
 pub(crate) const MAX_PARAMS_PER_STATEMENT: usize = 2_048;
-/// Rows of a multi-row INSERT into projects (19 parameters each).
-const PROJECT_ROWS_PER_INSERT: usize = MAX_PARAMS_PER_STATEMENT / 19;
+/// Rows of a multi-row INSERT into projects (20 parameters each).
+const PROJECT_ROWS_PER_INSERT: usize = MAX_PARAMS_PER_STATEMENT / 20;
 /// Codes looked up at once when checking that asked-for codes are free.
 const CODES_PER_LOOKUP: usize = MAX_PARAMS_PER_STATEMENT - 1;
 
@@ -203,7 +204,8 @@ pub(crate) async fn insert_rows<T>(
 
 /// Binds a project's own fields, in the order both the INSERT and the UPDATE
 /// list them: title, summary, department, stage, phase, sponsor, manager,
-/// start and end dates, confidence, tags, published, total cost, search text.
+/// start and end dates, confidence, tags, published, total cost, search text,
+/// what it changes for residents.
 fn bind_fields<'q>(
     q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     input: &ProjectInput,
@@ -223,6 +225,7 @@ fn bind_fields<'q>(
         .bind(i64::from(input.published))
         .bind(total_cost(&input.costs))
         .bind(search_text(input, code))
+        .bind(input.residents.clone())
 }
 
 /// Writes the themes and costs of freshly written projects (a few statements for any number).
@@ -431,11 +434,11 @@ impl Store {
         {
             let mut params = Placeholders::for_connection(tx);
             let rows: Vec<String> = (0..chunk_items.len())
-                .map(|_| format!("({}, 1, {})", params.list(17), params.list(2)))
+                .map(|_| format!("({}, 1, {})", params.list(18), params.list(2)))
                 .collect();
             let sql = format!(
                 "INSERT INTO projects (organisation_id, code, code_number, title, summary, department_id, stage, phase, sponsor, manager, \
-                 start_date, end_date, confidence, tags, published, total_cost_pence, search_text, version, created_at, updated_at) \
+                 start_date, end_date, confidence, tags, published, total_cost_pence, search_text, residents, version, created_at, updated_at) \
                  VALUES {} RETURNING id, code",
                 rows.join(", ")
             );
@@ -630,7 +633,7 @@ impl Store {
             sqlx::query(
                 "UPDATE projects SET title = $1, summary = $2, department_id = $3, stage = $4, phase = $5, sponsor = $6, manager = $7, \
                  start_date = $8, end_date = $9, confidence = $10, tags = $11, published = $12, total_cost_pence = $13, search_text = $14, \
-                 version = version + 1, updated_at = $15 WHERE id = $16 AND version = $17",
+                 residents = $15, version = version + 1, updated_at = $16 WHERE id = $17 AND version = $18",
             ),
             input,
             &before.code,

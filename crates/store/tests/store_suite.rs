@@ -537,6 +537,7 @@ async fn creates_and_reads_a_project(store: &Store) {
         confidence: Some("Amber/Red".into()),
         tags: vec!["Teams".into(), "statutory".into()],
         published: true,
+        residents: "You can book a video assessment.\n\nNo home visit needed.".into(),
     };
     let created = org.create(store, &draft).await;
     let read = store
@@ -551,6 +552,10 @@ async fn creates_and_reads_a_project(store: &Store) {
     assert_eq!(
         read.summary,
         "Assessments by video call.\nFewer journeys for residents."
+    );
+    assert_eq!(
+        read.residents,
+        "You can book a video assessment.\n\nNo home visit needed."
     );
     assert_eq!(read.department.slug, "families-and-communities");
     assert_eq!(read.department.name, "Families and Communities");
@@ -2041,15 +2046,23 @@ async fn imports_all_or_nothing_and_records_provenance(store: &Store) {
     );
     assert_eq!(org.total(store).await, 0);
 
-    // A failure part-way (a code already taken) rolls the whole import back.
+    // A failure part-way (two new rows asking for one code) rolls the whole
+    // import back. (A row naming an existing project's code is that project.)
     org.create(store, &draft("Already there")).await; // DP-001
     let mut clashing = org.validate(&draft("Clashing"));
-    clashing.code = Some(portfolio_domain::ProjectCode::parse("DP-001").unwrap());
-    let clash_origin = origin("health", "code:DP-001", 5);
+    clashing.code = Some(portfolio_domain::ProjectCode::parse("DP-500").unwrap());
+    let mut clashing_too = org.validate(&draft("Clashing too"));
+    clashing_too.code = clashing.code.clone();
+    let clash_origin = origin("health", "register:DP-500", 5);
+    let clash_origin_too = origin("health", "register:DP-500b", 6);
     let mut with_clash = rows.clone();
     with_clash.push(ImportedRow {
         input: &clashing,
         origin: &clash_origin,
+    });
+    with_clash.push(ImportedRow {
+        input: &clashing_too,
+        origin: &clash_origin_too,
     });
     let err = store
         .import_projects(org.id(), "DP", &with_clash, &actor(), true, no_check)

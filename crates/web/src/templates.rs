@@ -19,6 +19,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/dashboard.html"),
     ),
     ("register.html", include_str!("../templates/register.html")),
+    (
+        "public_roadmap.html",
+        include_str!("../templates/public_roadmap.html"),
+    ),
     ("project.html", include_str!("../templates/project.html")),
     (
         "project_form.html",

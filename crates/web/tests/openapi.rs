@@ -152,6 +152,7 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/tokens", "post"),
         ("/api/v1/tokens/{id}", "delete"),
         ("/api/v1/changes", "get"),
+        ("/api/v1/exports/{register}", "get"),
     ];
     for (path, method) in expected {
         assert!(
@@ -205,7 +206,8 @@ async fn every_documented_operation_is_mounted() {
             .replace("{slug}", "developers")
             .replace("{year}", "2027-28")
             .replace("{gate}", "concept-design")
-            .replace("{period}", "2026-11");
+            .replace("{period}", "2026-11")
+            .replace("{register}", "raid");
         assert!(!uri.contains('{'), "unfilled parameter in {path}");
         let method: Method = method.to_uppercase().parse().unwrap();
         let mut b = Request::builder()

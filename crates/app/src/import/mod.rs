@@ -474,7 +474,7 @@ impl App {
                                     None,
                                     format!(
                                         "describes the same project as {first} (same {}); each row must be a different project",
-                                        if read.row_key.starts_with("code:") { "ID" } else { "title" }
+                                        if read.row_key.starts_with("code:") { "ID" } else if read.row_key.starts_with("register:") { "register code" } else { "title" }
                                     ),
                                 );
                                 report.reject(sheet, &file.name, row, vec![problem.reason.clone()]);

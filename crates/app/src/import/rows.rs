@@ -477,7 +477,8 @@ fn bool_of(cell: &Cell) -> Result<bool, String> {
 fn field_of_error(field: &str) -> Vec<Field> {
     let head = field.split(['[', '.']).next().unwrap_or(field);
     match head {
-        "code" => vec![Field::Code],
+        "code" => vec![Field::RegisterCode, Field::Code],
+        "residents" => vec![Field::Residents],
         "title" => vec![Field::Title],
         "summary" => vec![Field::Summary],
         "department" => vec![Field::Department],
@@ -553,9 +554,15 @@ pub(crate) fn read_row(
     let mut problems = Vec::new();
     let mut draft = ProjectDraft::default();
     let mut cells = FieldCells::default();
+    // (year, capital, revenue) from the cost-by-year columns, in column order.
+    let mut yearly: Vec<(&MappedColumn, &Cell)> = Vec::new();
     for (i, column) in mapping.columns.iter().enumerate() {
         if let (Some(field), Some(cell)) = (column.field, row.cells.get(i)) {
-            cells.insert(field, (column, cell));
+            if column.year.is_some() {
+                yearly.push((column, cell));
+            } else {
+                cells.insert(field, (column, cell));
+            }
         }
     }
     let text = |field: Field| -> String {
@@ -579,6 +586,7 @@ pub(crate) fn read_row(
     draft.sponsor = text(Field::Sponsor);
     draft.manager = text(Field::Manager);
     draft.tags = split_list(&text(Field::Tags));
+    draft.residents = text(Field::Residents);
 
     let department = text(Field::Department);
     if department.is_empty() {
@@ -687,6 +695,42 @@ pub(crate) fn read_row(
             }
         }
     }
+    // A sheet with costs by financial year reads its costs from those
+    // columns only: a total beside them is their sum, not another cost.
+    let mut yearly_problems = Vec::new();
+    let mut by_year: BTreeMap<FinancialYear, (Option<Money>, Option<Money>)> = BTreeMap::new();
+    for (column, cell) in &yearly {
+        let (Some(field), Some(year)) = (column.field, column.year) else {
+            continue;
+        };
+        match money_of(cell, column.unit.unwrap_or_default()) {
+            Ok(Some(m)) => {
+                let entry = by_year.entry(year).or_default();
+                if field == Field::Capital {
+                    entry.0 = Some(m);
+                } else {
+                    entry.1 = Some(m);
+                }
+            }
+            Ok(None) => {}
+            Err(reason) => yearly_problems.push(place.problem(
+                Some(row.number),
+                Some(*column),
+                Some(cell.text()),
+                reason,
+            )),
+        }
+    }
+    if mapping.has_yearly_costs() {
+        amounts.clear();
+        for (year, (capital, revenue)) in &by_year {
+            draft.costs.push(CostDraft {
+                year: year.to_string(),
+                capital_pence: capital.map_or(0, |m| m.pence()),
+                revenue_pence: revenue.map_or(0, |m| m.pence()),
+            });
+        }
+    }
     let (capital, revenue) =
         if amounts.contains_key(&Field::Capital) || amounts.contains_key(&Field::Revenue) {
             (
@@ -726,13 +770,18 @@ pub(crate) fn read_row(
         }
     }
 
+    let register_code = text(Field::RegisterCode);
     let code = text(Field::Code);
-    let row_key = if code.is_empty() {
+    let row_key = if !register_code.is_empty() {
+        draft.code = Some(register_code.clone());
+        format!("register:{}", register_code.to_uppercase())
+    } else if code.is_empty() {
         format!("title:{}", title_key(&draft.title))
     } else {
         format!("code:{}", code.to_uppercase())
     };
 
+    problems.extend(yearly_problems);
     if !problems.is_empty() {
         // Validation would only repeat what the cells already said.
         return Err(problems);

@@ -473,6 +473,7 @@ mod tests {
             confidence: None,
             tags: Vec::new(),
             published: false,
+            residents: String::new(),
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

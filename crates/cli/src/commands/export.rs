@@ -1,39 +1,48 @@
-//! `export`: the register as JSON or CSV.
+//! `export`: a register (projects, RAID, decisions or actions) as JSON, CSV or XLSX.
 
 use anyhow::Context;
-use portfolio_app::export::projects_csv;
+use portfolio_app::sheets::{ExportFilters, FileFormat, Register};
 
 use super::{only_organisation, open_configured, out};
-use crate::cli::{ExportArgs, ExportFormat, GlobalOptions};
+use crate::cli::{ExportArgs, ExportFormat, ExportWhat, GlobalOptions};
 
 pub async fn export(global: &GlobalOptions, args: ExportArgs) -> anyhow::Result<()> {
+    let format = match args.format {
+        ExportFormat::Json => FileFormat::Json,
+        ExportFormat::Csv => FileFormat::Csv,
+        ExportFormat::Xlsx => FileFormat::Xlsx,
+    };
+    if format == FileFormat::Xlsx && args.output.is_none() {
+        anyhow::bail!("an XLSX workbook is not text: name the file to write with --output FILE");
+    }
+    let (register, noun) = match args.what {
+        ExportWhat::Register => (Register::Register, "projects"),
+        ExportWhat::Raid => (Register::Raid, "RAID items"),
+        ExportWhat::Decisions => (Register::Decisions, "decisions"),
+        ExportWhat::Actions => (Register::Actions, "actions"),
+    };
     let app = open_configured(global).await?;
     let slug = match args.org {
         Some(slug) => slug,
         None => only_organisation(&app).await?,
     };
-    let projects = app.export_organisation(&slug).await?;
+    let caller = app.command_line_caller(&slug, "command line").await?;
+    let file = app
+        .export_file(&caller, register, format, &ExportFilters::default())
+        .await;
     app.store.close().await;
-    let text = match args.format {
-        ExportFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&projects)
-                .context("could not write the projects as JSON")?;
-            json.push('\n');
-            json
-        }
-        ExportFormat::Csv => projects_csv(&projects),
-    };
+    let file = file?;
     match args.output {
         Some(path) => {
-            std::fs::write(&path, text)
+            std::fs::write(&path, &file.bytes)
                 .with_context(|| format!("could not write {}", path.display()))?;
             eprintln!(
-                "Exported {} projects of {slug} to {}",
-                projects.len(),
+                "Exported {} {noun} of {slug} to {}",
+                file.rows,
                 path.display()
             );
             Ok(())
         }
-        None => out(&text),
+        None => out(&String::from_utf8_lossy(&file.bytes)),
     }
 }

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 
 use super::money::MoneyUnit;
 use super::normalise::{fold, similarity};
+use crate::quarters::FinancialYear;
 
 /// A field of the register that a column can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -48,10 +49,15 @@ pub enum Field {
     Tags,
     Published,
     FinancialYear,
+    /// The register's own code (DP-042), as its export writes it: a row
+    /// holding one is that project, and a new project keeps the code.
+    RegisterCode,
+    /// What the project changes for residents (the public roadmap's text).
+    Residents,
 }
 
 impl Field {
-    pub const ALL: [Field; 18] = [
+    pub const ALL: [Field; 20] = [
         Field::Code,
         Field::Title,
         Field::Summary,
@@ -70,6 +76,8 @@ impl Field {
         Field::Tags,
         Field::Published,
         Field::FinancialYear,
+        Field::RegisterCode,
+        Field::Residents,
     ];
 
     /// Fields an import cannot do without.
@@ -95,6 +103,8 @@ impl Field {
             Field::Tags => "tags",
             Field::Published => "published",
             Field::FinancialYear => "financial_year",
+            Field::RegisterCode => "register_code",
+            Field::Residents => "residents",
         }
     }
 
@@ -118,6 +128,8 @@ impl Field {
             Field::Tags => "Tags",
             Field::Published => "Published",
             Field::FinancialYear => "Financial year",
+            Field::RegisterCode => "Register code",
+            Field::Residents => "What this changes for residents",
         }
     }
 
@@ -256,7 +268,36 @@ const SYNONYMS: &[(&str, &[Field])] = &[
     ("Fin year", &[Field::FinancialYear]),
     ("Budget year", &[Field::FinancialYear]),
     ("Year", &[Field::FinancialYear]),
+    ("Register code", &[Field::RegisterCode]),
+    ("What this changes for residents", &[Field::Residents]),
+    ("For residents", &[Field::Residents]),
+    ("Benefit to residents", &[Field::Residents]),
+    ("Resident impact", &[Field::Residents]),
 ];
+
+/// A header naming one financial year's capital or revenue, as the register's
+/// own export writes them: "Capital 2026/27 (£)", "Revenue 2027/28". Such
+/// columns are read together as the project's costs by year.
+pub fn yearly_cost(header: &str) -> Option<(Field, FinancialYear)> {
+    let lower = header.trim().to_lowercase();
+    let (field, rest) = if let Some(rest) = lower.strip_prefix("capital") {
+        (Field::Capital, rest)
+    } else if let Some(rest) = lower.strip_prefix("revenue") {
+        (Field::Revenue, rest)
+    } else {
+        return None;
+    };
+    let rest = rest.trim_start();
+    let year: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '/' || *c == '-')
+        .collect();
+    let tail = rest[year.len()..].trim();
+    if year.is_empty() || !(tail.is_empty() || tail.starts_with('(')) {
+        return None;
+    }
+    FinancialYear::parse(&year).ok().map(|y| (field, y))
+}
 
 /// Words in a header that give a money column's unit, not its meaning.
 const UNIT_WORDS: [&str; 10] = [
@@ -331,6 +372,10 @@ pub struct MappedColumn {
     /// For money fields, what a plain number counts (from "Cost (£k)").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<MoneyUnit>,
+    /// For a cost-by-year column ("Capital 2026/27"), its financial year;
+    /// several such columns may hold capital or revenue, one per year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<FinancialYear>,
     pub reason: MappingReason,
 }
 
@@ -505,6 +550,7 @@ impl ColumnMapping {
             let letter = column_letter(i);
             let key = header_key(header);
             let mut reason = MappingReason::NoMatch;
+            let mut yearly = None;
             if header.is_empty() {
                 problems.push(HeaderProblem {
                     column: Some(letter.clone()),
@@ -522,26 +568,34 @@ impl ColumnMapping {
                 reason = MappingReason::RepeatedHeader { first_column };
             } else {
                 first_seen.insert(fold(header), i);
-                match saved_choices.get(&key) {
-                    Some((Some(field), saved_reason)) => claims.push(Claim {
-                        strength: Strength::Saved,
-                        preference: 0,
-                        score: 1.0,
-                        column: i,
-                        field: *field,
-                        reason: saved_reason.clone(),
-                    }),
-                    Some((None, MappingReason::ChosenByPerson)) => {
-                        reason = MappingReason::ChosenByPerson;
+                if let Some((field, year)) = yearly_cost(header) {
+                    yearly = Some((field, year));
+                    reason = MappingReason::ExactSynonym {
+                        synonym: format!("{} by financial year", field.label()),
+                    };
+                } else {
+                    match saved_choices.get(&key) {
+                        Some((Some(field), saved_reason)) => claims.push(Claim {
+                            strength: Strength::Saved,
+                            preference: 0,
+                            score: 1.0,
+                            column: i,
+                            field: *field,
+                            reason: saved_reason.clone(),
+                        }),
+                        Some((None, MappingReason::ChosenByPerson)) => {
+                            reason = MappingReason::ChosenByPerson;
+                        }
+                        _ => claims.extend(claims_for(i, &key)),
                     }
-                    _ => claims.extend(claims_for(i, &key)),
                 }
             }
             columns.push(MappedColumn {
                 column: letter,
                 header: (*header).to_string(),
-                field: None,
-                unit: None,
+                field: yearly.map(|(f, _)| f),
+                unit: yearly.map(|_| MoneyUnit::from_header(header)),
+                year: yearly.map(|(_, y)| y),
                 reason,
             });
         }
@@ -591,14 +645,24 @@ impl ColumnMapping {
         HeaderReading { mapping, problems }
     }
 
-    /// The column holding `field`, if any.
+    /// The column holding `field`, if any (not counting costs by year).
     pub fn column_for(&self, field: Field) -> Option<&MappedColumn> {
-        self.columns.iter().find(|c| c.field == Some(field))
+        self.columns
+            .iter()
+            .find(|c| c.field == Some(field) && c.year.is_none())
     }
 
-    /// The zero-based position of the column holding `field`, if any.
+    /// The zero-based position of the column holding `field`, if any (not
+    /// counting costs by year).
     pub fn index_of(&self, field: Field) -> Option<usize> {
-        self.columns.iter().position(|c| c.field == Some(field))
+        self.columns
+            .iter()
+            .position(|c| c.field == Some(field) && c.year.is_none())
+    }
+
+    /// Whether any column holds one financial year's capital or revenue.
+    pub fn has_yearly_costs(&self) -> bool {
+        self.columns.iter().any(|c| c.year.is_some())
     }
 
     /// The fields of `wanted` that no column holds.
@@ -634,6 +698,7 @@ impl ColumnMapping {
                 .unwrap_or_else(|| MoneyUnit::from_header(&chosen.header))
         });
         chosen.reason = MappingReason::ChosenByPerson;
+        chosen.year = None;
         Ok(())
     }
 }
@@ -814,5 +879,44 @@ mod tests {
         assert_eq!(m.columns[0].field, None);
         assert_eq!(m.columns[0].reason, MappingReason::ChosenByPerson);
         assert!(next_month.problems.is_empty(), "{:?}", next_month.problems);
+    }
+
+    #[test]
+    fn costs_by_year_columns_each_hold_their_year() {
+        let reading = ColumnMapping::propose(&[
+            "Register code",
+            "Title",
+            "Department",
+            "Stage",
+            "Capital 2026/27 (£)",
+            "Capital 2027/28 (£)",
+            "Revenue 2026/27 (£)",
+            "Total cost (£)",
+            "Capital budget 2026 plan",
+        ]);
+        assert!(reading.problems.is_empty(), "{:?}", reading.problems);
+        let m = &reading.mapping;
+        assert_eq!(m.column_for(Field::RegisterCode).unwrap().column, "A");
+        let yearly: Vec<(String, Field, String)> = m
+            .columns
+            .iter()
+            .filter_map(|c| Some((c.column.clone(), c.field?, c.year?.to_string())))
+            .collect();
+        assert_eq!(
+            yearly,
+            vec![
+                ("E".to_string(), Field::Capital, "2026/27".to_string()),
+                ("F".to_string(), Field::Capital, "2027/28".to_string()),
+                ("G".to_string(), Field::Revenue, "2026/27".to_string()),
+            ]
+        );
+        assert!(m.has_yearly_costs());
+        assert_eq!(m.column_for(Field::CostTotal).unwrap().column, "H");
+        assert_eq!(
+            yearly_cost("Capital 2026/27 (£)").map(|(f, _)| f),
+            Some(Field::Capital)
+        );
+        assert_eq!(yearly_cost("Capital budget 2026 plan"), None);
+        assert_eq!(yearly_cost("Revenue 2026/28"), None, "not a financial year");
     }
 }

@@ -593,6 +593,8 @@ impl MergePlan {
             confidence: source(MergeField::Confidence).confidence,
             tags,
             published: source(MergeField::Published).published,
+            // The residents' text goes with the choice of what is published.
+            residents: source(MergeField::Published).residents.clone(),
         })
     }
 
@@ -735,6 +737,7 @@ mod tests {
             confidence: None,
             tags: Vec::new(),
             published: false,
+            residents: String::new(),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -218,14 +218,7 @@ fn draft(
     ProjectDraft {
         code: Some(code),
         title,
-        summary: if entry.for_residents.is_empty() {
-            entry.summary.to_string()
-        } else {
-            format!(
-                "{}\n\nFor residents: {}",
-                entry.summary, entry.for_residents
-            )
-        },
+        summary: entry.summary.to_string(),
         department: entry.department.to_string(),
         themes: entry.themes.iter().map(|t| t.to_string()).collect(),
         stage: stage.as_str().to_string(),
@@ -238,6 +231,7 @@ fn draft(
         confidence,
         tags,
         published: !entry.for_residents.is_empty() && stage != Stage::Concept,
+        residents: entry.for_residents.to_string(),
     }
 }
 

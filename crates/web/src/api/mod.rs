@@ -31,6 +31,7 @@ use crate::session::ApiCaller;
 use crate::AppState;
 
 mod capacity;
+pub(crate) mod exports;
 mod gates;
 mod highlights;
 mod history;
@@ -106,6 +107,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(highlights::routes())
         .merge(notifications::routes())
         .merge(tokens::routes())
+        .merge(exports::routes())
 }
 
 /// Routes that take a spreadsheet: served with the upload's larger body limit.

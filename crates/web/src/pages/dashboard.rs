@@ -72,7 +72,8 @@ pub async fn show(
         context! {
             total => d.total, stages, main_stages, columns, departments, themes, confidence, errors,
             as_at => as_at.map(|d| d.to_string()), as_at_long => as_at.map(long_date), as_at_query,
-            as_at_form => super::changes::date_boxes(&asked.entry()), ..base
+            as_at_form => super::changes::date_boxes(&asked.entry()),
+            roadmap_href => format!("/public/{}/roadmap", state.app.organisation(caller).await?.slug), ..base
         },
     ))
 }

@@ -61,6 +61,7 @@ impl ProjectForm {
         set("manager", d.manager);
         set("confidence", d.confidence.unwrap_or_default());
         set("tags", d.tags.join(", "));
+        set("residents", d.residents);
         set(
             "published",
             if d.published {
@@ -189,6 +190,7 @@ impl ProjectForm {
                 .map(str::to_string)
                 .collect(),
             published: self.get("published") == "true",
+            residents: self.get("residents").to_string(),
         };
         (draft, errors, cost_rows)
     }
@@ -218,6 +220,7 @@ impl ProjectForm {
             phase => self.get("phase"), sponsor => self.get("sponsor"), manager => self.get("manager"),
             start => date("start_date"), end => date("end_date"), confidence => self.get("confidence"),
             tags => self.get("tags"), published => self.get("published") == "true", cost_rows,
+            residents => self.get("residents"),
         }
     }
 
@@ -237,6 +240,7 @@ impl ProjectForm {
             "end_date" => "End date",
             "confidence" => "Delivery confidence",
             "tags" => "Tags",
+            "residents" => "What this changes for residents",
             _ => "Project",
         }
     }

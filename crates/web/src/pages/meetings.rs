@@ -907,6 +907,7 @@ pub async fn decisions_page(
         context! {
             decisions => decisions.iter().map(logged_view).collect::<Vec<_>>(), count => decisions.len(),
             bodies, searched,
+            download_query => super::downloads::query_string(&[("q", &q.q), ("body", &q.body), ("from", &q.from), ("to", &q.to)]),
             f => context! { q => q.q.clone().unwrap_or_default(), from => q.from.clone().unwrap_or_default(), to => q.to.clone().unwrap_or_default() },
             fe, errors, ..base
         },

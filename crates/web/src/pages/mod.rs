@@ -3,6 +3,7 @@
 mod capacity;
 mod changes;
 mod dashboard;
+mod downloads;
 mod duplicates;
 mod form;
 mod gates;
@@ -13,6 +14,7 @@ mod merge;
 mod notifications;
 mod priorities;
 mod project;
+mod public;
 mod raid;
 mod register;
 mod scenarios;
@@ -42,7 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/projects", get(register::show).post(project::create))
-        .route("/projects.csv", get(register::csv))
+        .route("/projects.csv", get(downloads::register_csv))
         .route("/changes", get(changes::show))
         .route("/duplicates", get(duplicates::show))
         .route("/merge", get(merge::form).post(merge::submit))
@@ -78,6 +80,8 @@ pub fn router() -> Router<AppState> {
         .merge(highlights::router())
         .merge(notifications::router())
         .merge(tokens::router())
+        .merge(downloads::router())
+        .merge(public::router())
 }
 
 /// Pages that take a spreadsheet: served with the upload's larger body limit.

@@ -123,6 +123,14 @@ fn project_view(p: &Project) -> Value {
             },
         ),
         (
+            "What this changes for residents".into(),
+            if p.residents.is_empty() {
+                "Not written yet".into()
+            } else {
+                p.residents.clone()
+            },
+        ),
+        (
             "Public roadmap".into(),
             if p.published {
                 "Published".into()
@@ -431,6 +439,7 @@ fn differences(theirs: &ProjectForm, yours: &ProjectForm) -> Vec<Value> {
         ("confidence", "Delivery confidence"),
         ("tags", "Tags"),
         ("published", "Public roadmap"),
+        ("residents", "What this changes for residents"),
     ];
     fields
         .iter()

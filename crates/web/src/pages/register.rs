@@ -1,8 +1,7 @@
-//! The register: filter, search, sort and page through projects; download as CSV.
+//! The register: filter, search, sort and page through projects; download as XLSX or CSV.
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::{context, Value};
 use portfolio_app::AppError;
 use portfolio_domain::filter::{ProjectQuery, ProjectSort};
@@ -175,25 +174,8 @@ pub async fn show(
         stage_options => stage_options(true), confidence_options => confidence_options(),
         department_options => departments, theme_options => themes, sort_options,
         pages => page_links(&used_query, as_at, filter.page, page_count),
+        download_query => page_href(&used_query, None, 1).split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default(),
         previous => (filter.page > 1).then(|| page_href(&used_query, as_at, filter.page - 1)),
         next => (filter.page < page_count).then(|| page_href(&used_query, as_at, filter.page + 1)), ..base },
     ))
-}
-
-pub async fn csv(
-    State(state): State<AppState>,
-    session: PageSession,
-) -> Result<Response, PageError> {
-    let projects = state.app.export_projects(session.caller()).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"register.csv\"",
-            ),
-        ],
-        portfolio_app::export::projects_csv(&projects),
-    )
-        .into_response())
 }
