@@ -642,6 +642,9 @@ pub enum TokenCommand {
         expires_in_days: i64,
     },
     /// List tokens (never their secrets): scope, expiry, last use, and whether revoked.
+    #[command(after_help = "Examples:\n  \
+                      portfolio token list\n  \
+                      portfolio token list --org northmere --user jo@example.org")]
     List {
         /// The organisation's slug; may be left out when the database holds only one.
         #[arg(long, value_name = "SLUG")]
@@ -652,6 +655,7 @@ pub enum TokenCommand {
         user: Option<String>,
     },
     /// Revoke a token, by the number `token list` shows; it stops at once.
+    #[command(after_help = "Example:\n  portfolio token revoke --org northmere 12")]
     Revoke {
         /// The organisation's slug; may be left out when the database holds only one.
         #[arg(long, value_name = "SLUG")]
