@@ -29,6 +29,7 @@ mod notifications;
 mod organisations;
 mod projects;
 mod raid;
+mod reports;
 mod scenarios;
 mod scoring;
 mod uploads;
@@ -49,6 +50,7 @@ pub use imports::{ImportCounts, ImportedRow, Provenance, RowOrigin};
 pub use intake::{TriageDecision, Triaged};
 pub use notifications::{EmailOutcome, PendingEmail};
 pub use projects::{NewProject, ProjectPage};
+pub use reports::Branding as StoredBranding;
 pub use uploads::{NewUpload, SavedMapping, UploadRecord, UPLOAD_LIFETIME_DAYS};
 pub use users::{SessionRecord, SignedIn, TokenRecord, UserWithHash};
 
