@@ -23,6 +23,7 @@ pub mod merges;
 pub mod notifications;
 pub mod projects;
 pub mod raid;
+pub mod reports;
 pub mod scenarios;
 pub mod scoring;
 pub mod users;

@@ -170,11 +170,17 @@ fn bars(
                 let y = y0 + bar_h * i as f64;
                 let v = s.values[c];
                 let w = v.max(0) as f64 * scale;
+                if w > 0.0 {
+                    let _ = write!(
+                        out,
+                        "<rect x=\"{left}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{}\" fill=\"{}\"/>",
+                        bar_h - 2.0,
+                        COLOURS[i % COLOURS.len()]
+                    );
+                }
                 let _ = write!(
                     out,
-                    "<rect x=\"{left}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{}\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#0b0c0c\">{}</text>",
-                    bar_h - 2.0,
-                    COLOURS[i % COLOURS.len()],
+                    "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#0b0c0c\">{}</text>",
                     left + w + 4.0,
                     y + 12.0,
                     short(v, unit)
