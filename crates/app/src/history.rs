@@ -87,7 +87,7 @@ impl App {
 
     /// Every project as it was at the end of `as_at`, read once per day
     /// (and per data version while the day is not over).
-    async fn projects_at_end_of(
+    pub(crate) async fn projects_at_end_of(
         &self,
         caller: &Caller,
         as_at: NaiveDate,

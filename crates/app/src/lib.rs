@@ -24,6 +24,7 @@ pub mod notifications;
 pub mod projects;
 pub mod raid;
 pub mod roadmap;
+pub mod reports;
 pub mod scenarios;
 pub mod scoring;
 pub mod sheets;

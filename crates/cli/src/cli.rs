@@ -293,6 +293,23 @@ pub enum Command {
     )]
     Changes(ChangesArgs),
 
+    /// Write a board pack or Cabinet report as at a date, as Word (DOCX) or HTML.
+    #[command(
+        long_about = "Write a board pack or a Cabinet report of an organisation as at the end \
+                      of --as-at: the programme summary (projects by stage and department), \
+                      the changes since the previous board or report, decisions required, \
+                      delivery confidence, top risks with the heat map, spend and capacity \
+                      against budget and the roadmap, with charts. Every total is checked to \
+                      add up first; a failed check writes nothing. The same document as the \
+                      Reports page and GET /api/v1/report. An existing --out file is never \
+                      overwritten.",
+        after_help = "Examples:\n  \
+                      portfolio report board --as-at 2026-12-01 --format docx --out board.docx\n  \
+                      portfolio report cabinet --as-at 2026-12-01 --format html --out cabinet.html\n  \
+                      portfolio report board --as-at 2026-12-01 --meeting 3 --format docx --out pack.docx"
+    )]
+    Report(ReportArgs),
+
     /// Store the risk review reminders that are due and send waiting notification emails, once.
     #[command(
         long_about = "Store the risk review reminders that are due (a risk's owner is told from \
@@ -1154,4 +1171,39 @@ mod tests {
         assert!(parse_slug("-x").is_err());
         assert!(parse_slug("").is_err());
     }
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReportKindArg {
+    /// A board pack.
+    Board,
+    /// A Cabinet report.
+    Cabinet,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Which report: board or cabinet.
+    #[arg(value_enum)]
+    pub kind: ReportKindArg,
+
+    /// The organisation's slug; may be left out when the database holds only one.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+
+    /// The date the report is as at, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub as_at: String,
+
+    /// The board meeting a board pack is for (its agenda leads the pack).
+    #[arg(long, value_name = "ID")]
+    pub meeting: Option<i64>,
+
+    /// docx or html.
+    #[arg(long, default_value = "docx")]
+    pub format: String,
+
+    /// The file to write (never overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub out: std::path::PathBuf,
 }

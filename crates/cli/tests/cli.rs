@@ -402,6 +402,7 @@ fn every_command_has_help() {
         &["capacity"],
         &["raid"],
         &["changes"],
+        &["report"],
         &["migrate"],
         &["organisation"],
         &["organisation", "list"],

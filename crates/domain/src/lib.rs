@@ -8,6 +8,7 @@
 //! Everything that reaches the store has been parsed here first, so the store
 //! and the web never re-check a rule.
 
+pub mod branding;
 pub mod capacity;
 pub mod confidence;
 pub mod consolidate;
@@ -26,6 +27,7 @@ pub mod organisation;
 pub mod project;
 pub mod quarters;
 pub mod raid;
+pub mod report;
 pub mod role;
 pub mod scenario;
 pub mod scoring;

@@ -30,6 +30,7 @@ mod organisations;
 mod projects;
 mod raid;
 pub mod roadmap;
+mod reports;
 mod scenarios;
 mod scoring;
 mod tokens;
@@ -52,6 +53,7 @@ pub use intake::{TriageDecision, Triaged};
 pub use notifications::{EmailOutcome, PendingEmail};
 pub use projects::{NewProject, ProjectPage};
 pub use tokens::{TokenCaller, TokenRecord};
+pub use reports::Branding as StoredBranding;
 pub use uploads::{NewUpload, SavedMapping, UploadRecord, UPLOAD_LIFETIME_DAYS};
 pub use users::{SessionRecord, SignedIn, UserWithHash};
 

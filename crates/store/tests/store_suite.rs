@@ -322,6 +322,7 @@ backend_tests!(
     a_board_decision_on_a_gate_moves_the_project_and_is_logged,
     meeting_actions_and_dates_are_checked_and_versioned,
     the_latest_highlight_report_sets_the_projects_confidence,
+    reports_and_branding_are_versioned_and_audited,
 );
 
 // ---------------------------------------------------------------------------
@@ -5910,4 +5911,76 @@ mod notifications {
             .unwrap();
         assert_eq!(all.len(), 2);
     }
+}
+
+/// Reports and branding are versioned, audited and refuse a stale write.
+async fn reports_and_branding_are_versioned_and_audited(store: &Store) {
+    use portfolio_domain::branding::parse_logo;
+    use portfolio_domain::report::ReportDraft;
+    use portfolio_store::StoredBranding;
+
+    let org = migrated_org(store).await;
+    let today = Utc::now().date_naive();
+    let founded = store.organisation_founded(org.id()).await.unwrap();
+    assert_eq!(founded, today);
+    let mut draft = ReportDraft {
+        kind: "cabinet".into(),
+        as_at: today.to_string(),
+        ..Default::default()
+    };
+    draft.narrative.purpose = "Tab\tand <b>\u{1}".into();
+    let report = draft.validate(today, founded).unwrap();
+    let saved = store
+        .create_report(org.id(), &report, &actor())
+        .await
+        .unwrap();
+    assert_eq!(saved.version, 1);
+    let read = store.report(org.id(), saved.id).await.unwrap();
+    assert_eq!(read, saved);
+    assert_eq!(
+        read.narrative.purpose, "Tab\tand <b>",
+        "control characters dropped"
+    );
+    let mut changed = read.clone();
+    changed.narrative.legal = "None.".into();
+    let v2 = store
+        .update_report(org.id(), &changed, &actor())
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    assert!(matches!(
+        store.update_report(org.id(), &changed, &actor()).await,
+        Err(StoreError::Conflict {
+            current_version: 2,
+            ..
+        })
+    ));
+    assert_eq!(store.reports(org.id()).await.unwrap(), vec![v2]);
+    let history = store.history(org.id(), "report", saved.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+
+    assert_eq!(store.branding(org.id()).await.unwrap().version, 0);
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend(40u32.to_be_bytes());
+    png.extend(20u32.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0]);
+    let branding = StoredBranding {
+        display_name: "Northmere Council".into(),
+        logo: Some(parse_logo(&png).unwrap()),
+        version: 0,
+    };
+    let b1 = store
+        .put_branding(org.id(), &branding, &actor())
+        .await
+        .unwrap();
+    assert_eq!(b1.version, 1);
+    let read = store.branding(org.id()).await.unwrap();
+    assert_eq!(read.logo.as_ref().map(|l| l.bytes.clone()), Some(png));
+    assert!(matches!(
+        store.put_branding(org.id(), &branding, &actor()).await,
+        Err(StoreError::Conflict {
+            current_version: 1,
+            ..
+        })
+    ));
 }

@@ -15,6 +15,7 @@ mod optimise;
 mod priorities;
 mod raid;
 mod ranking;
+mod reports;
 mod serve;
 
 use std::io::Write;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Capacity(args) => capacity::capacity(global, args).await,
         Command::Raid(args) => raid::raid(global, args).await,
         Command::Changes(args) => changes::changes(global, args).await,
+        Command::Report(args) => reports::report(global, args).await,
         Command::Notify(args) => notify::notify(global, args).await,
         Command::Priorities(PrioritiesCommand::List(args)) => priorities::list(global, args).await,
         Command::Ranking(args) => ranking::ranking(global, args).await,
