@@ -32,6 +32,17 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
+    /// Every format a report can be written in, in the order pages offer them.
+    pub const ALL: [ReportFormat; 2] = [ReportFormat::Docx, ReportFormat::Html];
+
+    /// The format's name for people ("Word (DOCX)").
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportFormat::Html => "Web page (HTML)",
+            ReportFormat::Docx => "Word (DOCX)",
+        }
+    }
+
     pub fn parse(s: &str) -> std::result::Result<ReportFormat, String> {
         match s.trim().to_ascii_lowercase().as_str() {
             "html" => Ok(ReportFormat::Html),
