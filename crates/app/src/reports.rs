@@ -257,6 +257,54 @@ impl App {
             .await?)
     }
 
+    /// When a report was last changed, and by whom (its latest audit record).
+    pub async fn report_last_changed(
+        &self,
+        caller: &Caller,
+        id: i64,
+    ) -> Result<Option<crate::AuditEntry>> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self
+            .store
+            .history(caller.organisation_id(), "report", id)
+            .await?
+            .pop())
+    }
+
+    /// The board pack kept for a board meeting, if one is.
+    pub async fn meeting_board_pack(
+        &self,
+        caller: &Caller,
+        meeting_id: i64,
+    ) -> Result<Option<SavedReport>> {
+        Ok(self
+            .saved_reports(caller)
+            .await?
+            .into_iter()
+            .find(|r| r.kind == ReportKind::Board && r.meeting_id == Some(meeting_id)))
+    }
+
+    /// The board pack for a board meeting: the one kept, or a new one as at
+    /// the meeting's date (today, when the meeting is still to come).
+    pub async fn open_board_pack(&self, caller: &Caller, meeting_id: i64) -> Result<SavedReport> {
+        if let Some(pack) = self.meeting_board_pack(caller, meeting_id).await? {
+            return Ok(pack);
+        }
+        let record = self.meeting(caller, meeting_id).await?;
+        let as_at = record.meeting.meets_on.min(today());
+        self.create_report(
+            caller,
+            &ReportDraft {
+                kind: ReportKind::Board.as_str().into(),
+                title: format!("Board pack for {}", record.meeting.title),
+                as_at: as_at.to_string(),
+                meeting_id: Some(meeting_id),
+                ..ReportDraft::default()
+            },
+        )
+        .await
+    }
+
     /// Gathers everything a report is built from, as at its date.
     async fn report_inputs(&self, caller: &Caller, saved: &SavedReport) -> Result<ReportInputs> {
         let org_id = caller.organisation_id();
