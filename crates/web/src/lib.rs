@@ -108,7 +108,8 @@ pub fn router(app: App, options: &ServeOptions) -> Router {
 }
 
 /// The body limit refuses a too-large `Content-Length` with a bare 413 before
-/// any handler runs; API callers get a problem document instead.
+/// any handler runs; API callers get a problem document instead, and pages a
+/// GOV.UK error page saying what happened.
 async fn oversized_api_body_problem(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -120,8 +121,24 @@ async fn oversized_api_body_problem(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if api && response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
+    let too_large = response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+    if api && too_large && !is_problem {
         return error::ApiError::PayloadTooLarge.into_response();
+    }
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !api && too_large && !is_page {
+        return templates::render_status(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "error.html",
+            minijinja::context! {
+                title => "The file is too large",
+                message => "What you sent was too large to be read, so nothing was saved. Go back and send less: a spreadsheet of at most 50 MB, a logo of at most 1 MB.",
+                signed_in => false,
+            },
+        );
     }
     response
 }

@@ -1,7 +1,9 @@
 //! Page templates (minijinja, HTML auto-escaped) and the filters they use.
 //!
 //! Templates are compiled into the binary. Every value inserted into a page
-//! is escaped unless a template marks it safe, and none does.
+//! is escaped unless a template marks it safe, and none does. The one value
+//! passed in as safe is a report chart's SVG (`pages::reports`), drawn by
+//! `portfolio_report::svg`, which escapes every piece of text it draws.
 
 use std::sync::OnceLock;
 
@@ -192,6 +194,17 @@ const TEMPLATES: &[(&str, &str)] = &[
         "project_raid.html",
         include_str!("../templates/project_raid.html"),
     ),
+    ("reports.html", include_str!("../templates/reports.html")),
+    ("report.html", include_str!("../templates/report.html")),
+    (
+        "report_form.html",
+        include_str!("../templates/report_form.html"),
+    ),
+    (
+        "report_edit.html",
+        include_str!("../templates/report_edit.html"),
+    ),
+    ("branding.html", include_str!("../templates/branding.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -230,6 +243,12 @@ pub(crate) fn thousands(v: i64) -> String {
     } else {
         out
     }
+}
+
+/// Renders a template to a string (for tests of what a page shows).
+#[cfg(test)]
+pub(crate) fn render_to_string(name: &str, ctx: Value) -> Result<String, minijinja::Error> {
+    environment().get_template(name)?.render(ctx)
 }
 
 /// Renders a template with status 200.

@@ -153,6 +153,14 @@ async fn the_document_is_served_and_lists_every_route() {
         ("/api/v1/tokens/{id}", "delete"),
         ("/api/v1/changes", "get"),
         ("/api/v1/exports/{register}", "get"),
+        ("/api/v1/reports", "get"),
+        ("/api/v1/reports", "post"),
+        ("/api/v1/reports/{id}", "get"),
+        ("/api/v1/reports/{id}", "put"),
+        ("/api/v1/reports/{id}/document", "get"),
+        ("/api/v1/report", "get"),
+        ("/api/v1/branding", "get"),
+        ("/api/v1/branding", "put"),
     ];
     for (path, method) in expected {
         assert!(

@@ -38,6 +38,7 @@ mod history;
 mod meetings;
 mod notifications;
 mod raid;
+mod reports;
 mod scenarios;
 mod scoring;
 mod tokens;
@@ -55,7 +56,7 @@ const DEFAULT_LIMIT: u32 = 50;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "prioritisation", description = "The scoring model, project assessments and the ranked list"), (name = "capacity", description = "Resource pools, budgets, project plans and the supply-versus-demand heat map"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "raid", description = "The RAID register: risks, assumptions, issues and dependencies, the 5×5 heat map, escalated risks and the scale words"), (name = "governance", description = "Stage gates: checklists, requests and the board's decisions; what changed between two dates"), (name = "access", description = "API tokens: scopes (read, write, admin), expiry, last use and revocation"), (name = "operations", description = "Health checks"))
+    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "prioritisation", description = "The scoring model, project assessments and the ranked list"), (name = "capacity", description = "Resource pools, budgets, project plans and the supply-versus-demand heat map"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "raid", description = "The RAID register: risks, assumptions, issues and dependencies, the 5×5 heat map, escalated risks and the scale words"), (name = "governance", description = "Stage gates: checklists, requests and the board's decisions; what changed between two dates"), (name = "access", description = "API tokens: scopes (read, write, admin), expiry, last use and revocation"), (name = "reports", description = "Board packs and Cabinet reports kept with their narrative, written as documents (Word, web page…), and the branding on them"), (name = "operations", description = "Health checks"))
 )]
 struct ApiDoc;
 
@@ -108,11 +109,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(notifications::routes())
         .merge(tokens::routes())
         .merge(exports::routes())
+        .merge(reports::routes())
 }
 
 /// Routes that take a spreadsheet: served with the upload's larger body limit.
 fn upload_api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(import_spreadsheets))
+    OpenApiRouter::new()
+        .routes(routes!(import_spreadsheets))
+        .merge(reports::upload_routes())
 }
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.

@@ -475,6 +475,10 @@ async fn render_meeting(
     let base = layout(state, session, "governance").await?;
     let caller = session.caller();
     let previous = state.app.previous_meeting(caller, &record.meeting).await?;
+    let board_pack = state
+        .app
+        .meeting_board_pack(caller, record.meeting.id)
+        .await?;
     let since = context! {
         since => previous.as_ref().map(|p| p.meets_on.to_string()),
         since_on => previous.as_ref().map(|p| long_date(p.meets_on)),
@@ -485,6 +489,7 @@ async fn render_meeting(
     let (fe, errors) = match item_form.1 {
         Some(e) => errors_view(e, |f| match f {
             "detail" => ("detail".into(), "Details".into()),
+            "board_pack" => ("board-pack".into(), "Board pack".into()),
             _ => ("item-title".into(), "Item".into()),
         }),
         None => (HashMap::new(), Vec::new()),
@@ -508,9 +513,46 @@ async fn render_meeting(
             agenda_count => record.agenda.len(), since, done,
             f => context! { title => get("title"), detail => get("detail") }, fe, errors,
             can_keep => caller.can(Permission::RequestGates), can_decide => caller.can(Permission::DecideGates),
+            board_pack => board_pack.map(|r| r.id), can_make_pack => caller.can(Permission::EditProjects),
+            pack_as_at => long_date(record.meeting.meets_on.min(today())),
             ..base
         },
     ))
+}
+
+/// The meeting page again, saying why its board pack could not be made.
+pub(super) async fn refused_board_pack(
+    state: &AppState,
+    session: &PageSession,
+    id: i64,
+    errors: &ValidationErrors,
+) -> Result<Response, PageError> {
+    let record = state.app.meeting(session.caller(), id).await?;
+    let why: Vec<String> = errors
+        .0
+        .iter()
+        .map(|e| {
+            let label = match e.field.as_str() {
+                "as_at" => "The report's date",
+                "title" => "The pack's title",
+                _ => "The pack",
+            };
+            super::sentence(label, &e.message)
+        })
+        .collect();
+    let errors = ValidationErrors::single(
+        "board_pack",
+        format!("The board pack could not be made: {}", why.join(" ")),
+    );
+    render_meeting(
+        state,
+        session,
+        &record,
+        (&HashMap::new(), Some(&errors)),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
 pub async fn meeting_page(

@@ -17,6 +17,7 @@ mod project;
 mod public;
 mod raid;
 mod register;
+mod reports;
 mod scenarios;
 mod scoring;
 mod sign_in;
@@ -37,6 +38,8 @@ use serde::Serialize;
 use crate::error::PageError;
 use crate::session::PageSession;
 use crate::AppState;
+
+pub(crate) use reports::document_response;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -82,11 +85,14 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(downloads::router())
         .merge(public::router())
+        .merge(reports::router())
 }
 
 /// Pages that take a spreadsheet: served with the upload's larger body limit.
 pub fn upload_router() -> Router<AppState> {
-    Router::new().route("/imports/upload", post(imports::upload))
+    Router::new()
+        .route("/imports/upload", post(imports::upload))
+        .merge(reports::upload_router())
 }
 
 /// What every signed-in page's layout needs.
@@ -103,6 +109,7 @@ pub(crate) async fn layout(
         user_email => session.caller().user.email.clone(),
         user_role => session.caller().user.role.label(),
         can_edit => session.caller().can(Permission::EditProjects),
+        can_read => session.caller().can(Permission::ReadProgramme),
         can_submit => session.caller().can(Permission::SubmitPriorities),
         can_triage => session.caller().can(Permission::TriagePriorities),
         nav => nav,
