@@ -186,7 +186,11 @@ test('a stale edit is refused and the first change is kept', { timeout: 180_000 
 
     await first.locator('input[name="title"]').fill(firstTitle);
     await submitForm(first, 'Save project');
-    assert.equal(currentPath(first), `/projects/${code}`, 'the first save succeeds');
+    if (currentPath(first) !== `/projects/${code}`) {
+      // Name what the form said, so a failure here can be diagnosed from the CI log.
+      const said = await first.locator('.govuk-error-summary, .govuk-notification-banner').allInnerTexts();
+      assert.fail(`the first save should succeed, but the form was shown again: ${said.join(' | ') || '(no message)'}`);
+    }
     assert.ok((await h1Text(first)).includes(firstTitle));
 
     await second.locator('input[name="title"]').fill(secondTitle);

@@ -69,6 +69,7 @@ impl ReportKind {
 /// The narrative an officer writes, kept with the report so it can be
 /// generated again. Blank sections get a sentence saying so.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct Narrative {
     pub commentary: String,
     pub purpose: String,
