@@ -1,11 +1,12 @@
 //! Board packs and Cabinet reports: the one path the web, the API and the
 //! command line use to gather a report's inputs as at a date, build and
-//! check it in the domain, and write it as HTML or Word — and the stored
+//! check it in the domain, and write it as HTML, Word or PDF — and the stored
 //! reports (kind, date, meeting, narrative) and branding that regenerate it.
 //!
 //! The register (projects, stages, departments, costs) is read as it was at
 //! the end of the report's date; RAID, budgets, capacity and the highlight
-//! trend are read as they are now (they keep no history of their own).
+//! trend are read as they are now (they keep no history of their own), and
+//! so is the recommended scenario: the run the programme office recommends.
 
 use std::collections::BTreeMap;
 
@@ -16,8 +17,9 @@ use portfolio_domain::raid::{RaidStatus, Rating};
 use portfolio_domain::report::{
     self, ChangeSummary, ConfidenceSummary, DecisionRequired, HeatMap, MeetingAgenda, Narrative,
     PoolUse, ProjectLine, Report, ReportDraft, ReportInputs, ReportKind, RiskLine, SavedReport,
-    StageDepartment, YearMoney,
+    ScenarioProject, ScenarioSummary, ScenarioYear, StageDepartment, YearMoney,
 };
+use portfolio_domain::scenario::{Recommendation, ScenarioResult, ScenarioRun};
 use portfolio_domain::{DeliveryConfidence, Permission, Stage, ValidationErrors};
 use portfolio_store::StoredBranding;
 
@@ -29,17 +31,19 @@ use crate::{App, AppError, Caller, Result};
 pub enum ReportFormat {
     Html,
     Docx,
+    Pdf,
 }
 
 impl ReportFormat {
     /// Every format a report can be written in, in the order pages offer them.
-    pub const ALL: [ReportFormat; 2] = [ReportFormat::Docx, ReportFormat::Html];
+    pub const ALL: [ReportFormat; 3] = [ReportFormat::Docx, ReportFormat::Pdf, ReportFormat::Html];
 
     /// The format's name for people ("Word (DOCX)").
     pub fn label(self) -> &'static str {
         match self {
             ReportFormat::Html => "Web page (HTML)",
             ReportFormat::Docx => "Word (DOCX)",
+            ReportFormat::Pdf => "PDF",
         }
     }
 
@@ -47,8 +51,9 @@ impl ReportFormat {
         match s.trim().to_ascii_lowercase().as_str() {
             "html" => Ok(ReportFormat::Html),
             "docx" | "word" => Ok(ReportFormat::Docx),
+            "pdf" => Ok(ReportFormat::Pdf),
             other => Err(format!(
-                "'{other}' is not a report format; use docx or html"
+                "'{other}' is not a report format; use docx, pdf or html"
             )),
         }
     }
@@ -59,6 +64,7 @@ impl ReportFormat {
             ReportFormat::Docx => {
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
             }
+            ReportFormat::Pdf => "application/pdf",
         }
     }
 
@@ -66,6 +72,7 @@ impl ReportFormat {
         match self {
             ReportFormat::Html => "html",
             ReportFormat::Docx => "docx",
+            ReportFormat::Pdf => "pdf",
         }
     }
 }
@@ -142,6 +149,9 @@ impl App {
             }
             ReportFormat::Docx => {
                 portfolio_report::docx::write(&built, &branding).map_err(render_failed)?
+            }
+            ReportFormat::Pdf => {
+                portfolio_report::pdf::write(&built, &branding).map_err(render_failed)?
             }
         };
         Ok(ReportDocument {
@@ -612,6 +622,11 @@ impl App {
             lines: change_lines,
         };
 
+        let scenario = self
+            .recommended_scenario(caller)
+            .await?
+            .map(|(recommendation, run, result)| scenario_summary(&recommendation, &run, &result));
+
         let branding = self.report_branding(caller).await?;
         Ok(ReportInputs {
             kind: saved.kind,
@@ -629,9 +644,58 @@ impl App {
             confidence,
             money,
             capacity,
-            scenario: None,
+            scenario,
             narrative: saved.narrative.clone(),
         })
+    }
+}
+
+/// The recommended run's programme as a report shows it.
+fn scenario_summary(
+    recommendation: &Recommendation,
+    run: &ScenarioRun,
+    result: &ScenarioResult,
+) -> ScenarioSummary {
+    let years: Vec<ScenarioYear> = result
+        .spend
+        .iter()
+        .map(|y| ScenarioYear {
+            year: y.year.clone(),
+            spend_pence: y.capital_spend_pence + y.revenue_spend_pence,
+            budget_pence: match (y.capital_budget_pence, y.revenue_budget_pence) {
+                (None, None) => None,
+                (c, r) => Some(c.unwrap_or(0) + r.unwrap_or(0)),
+            },
+        })
+        .collect();
+    let day = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or(run.started_at.date_naive(), |t| t.date_naive())
+    };
+    ScenarioSummary {
+        name: result.scenario_name.clone(),
+        recommended_by: recommendation.recommended_by.clone(),
+        recommended_on: day(recommendation.recommended_at),
+        run_on: day(run.finished_at),
+        selected: result.chosen().count() as i64,
+        cost_pence: years.iter().map(|y| y.spend_pence).sum(),
+        budget_pence: years
+            .iter()
+            .map(|y| y.budget_pence)
+            .sum::<Option<i64>>()
+            .filter(|_| !years.is_empty()),
+        projects: result
+            .projects
+            .iter()
+            .map(|p| ScenarioProject {
+                code: p.code.clone(),
+                title: p.title.clone(),
+                included: p.included,
+                start: p.start.clone(),
+                value: p.value,
+                reason: p.reasons.first().cloned().unwrap_or_default(),
+            })
+            .collect(),
+        years,
     }
 }
 

@@ -19,7 +19,9 @@ mod problem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use portfolio_domain::scenario::{RunStatus, Scenario, ScenarioDraft, ScenarioResult, ScenarioRun};
+use portfolio_domain::scenario::{
+    Recommendation, RunStatus, Scenario, ScenarioDraft, ScenarioResult, ScenarioRun,
+};
 use portfolio_domain::{Permission, ValidationErrors};
 use portfolio_store::Actor;
 use tokio::sync::mpsc;
@@ -214,6 +216,84 @@ impl App {
             .store
             .latest_scenario_result(caller.organisation_id(), scenario.id)
             .await?)
+    }
+
+    /// The organisation's recommendation (version 0 when none was ever made).
+    pub async fn scenario_recommendation(&self, caller: &Caller) -> Result<Recommendation> {
+        caller.require(Permission::ReadProgramme)?;
+        Ok(self
+            .store
+            .scenario_recommendation(caller.organisation_id())
+            .await?)
+    }
+
+    /// Recommends a scenario's newest successful run, read at `version` of
+    /// the recommendation: reports show its programme from then on. A
+    /// scenario never run, or whose run found no feasible programme, is
+    /// refused with the reason.
+    pub async fn recommend_scenario(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        version: i64,
+    ) -> Result<Recommendation> {
+        caller.require(Permission::ManagePrioritisation)?;
+        let scenario = self.scenario(caller, slug).await?;
+        let name = &scenario.definition.name;
+        let Some((run, result)) = self.latest_scenario_result(caller, &scenario).await? else {
+            return Err(ValidationErrors::single(
+                "scenario",
+                format!("'{name}' has no finished run to recommend; run it first"),
+            )
+            .into());
+        };
+        if result.status == "infeasible" {
+            return Err(ValidationErrors::single(
+                "scenario",
+                format!(
+                    "'{name}' found no programme that meets its limits, so it cannot be recommended"
+                ),
+            )
+            .into());
+        }
+        Ok(self
+            .store
+            .set_scenario_recommendation(
+                caller.organisation_id(),
+                Some(run.id),
+                version,
+                &caller.actor(),
+            )
+            .await?)
+    }
+
+    /// Withdraws the recommendation read at `version`: reports then show none.
+    pub async fn withdraw_scenario_recommendation(
+        &self,
+        caller: &Caller,
+        version: i64,
+    ) -> Result<Recommendation> {
+        caller.require(Permission::ManagePrioritisation)?;
+        Ok(self
+            .store
+            .set_scenario_recommendation(caller.organisation_id(), None, version, &caller.actor())
+            .await?)
+    }
+
+    /// The recommended run and its result, when one is recommended.
+    pub async fn recommended_scenario(
+        &self,
+        caller: &Caller,
+    ) -> Result<Option<(Recommendation, ScenarioRun, ScenarioResult)>> {
+        let recommendation = self.scenario_recommendation(caller).await?;
+        let Some(run_id) = recommendation.run_id else {
+            return Ok(None);
+        };
+        let run = self.scenario_run(caller, run_id).await?;
+        Ok(self
+            .scenario_run_result(caller, run_id)
+            .await?
+            .map(|result| (recommendation, run, result)))
     }
 
     /// Each scenario with a result, and what it says of one project.

@@ -293,7 +293,7 @@ pub enum Command {
     )]
     Changes(ChangesArgs),
 
-    /// Write a board pack or Cabinet report as at a date, as Word (DOCX) or HTML.
+    /// Write a board pack or Cabinet report as at a date, as Word (DOCX), PDF or HTML.
     #[command(
         long_about = "Write a board pack or a Cabinet report of an organisation as at the end \
                       of --as-at: the programme summary (projects by stage and department), \
@@ -305,6 +305,7 @@ pub enum Command {
                       overwritten.",
         after_help = "Examples:\n  \
                       portfolio report board --as-at 2026-12-01 --format docx --out board.docx\n  \
+                      portfolio report cabinet --as-at 2026-12-01 --format pdf --out cabinet.pdf\n  \
                       portfolio report cabinet --as-at 2026-12-01 --format html --out cabinet.html\n  \
                       portfolio report board --as-at 2026-12-01 --meeting 3 --format docx --out pack.docx"
     )]
@@ -369,9 +370,12 @@ pub enum Command {
                       waits, spend against budget per year, and what one more unit of each \
                       resource pool or £100,000 on each budget line would buy. The run and its \
                       result are saved, as when the scenario is run from its page, and shown \
-                      there. Scenarios are kept on the Scenarios page or with /api/v1/scenarios.",
+                      there. Scenarios are kept on the Scenarios page or with /api/v1/scenarios. \
+                      With --recommend a successful run becomes the organisation's recommended \
+                      scenario, whose programme board packs and Cabinet reports show.",
         after_help = "Examples:\n  \
                       portfolio optimise --org northmere --scenario \"Current funding\"\n  \
+                      portfolio optimise --org northmere --scenario \"Current funding\" --recommend\n  \
                       portfolio optimise --org northmere --scenario with-recovery-investment --format json"
     )]
     Optimise(OptimiseArgs),
@@ -1022,6 +1026,10 @@ pub struct OptimiseArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OptimiseFormat::Text)]
     pub format: OptimiseFormat,
+
+    /// Make this run the recommended scenario that reports show (replacing any other).
+    #[arg(long)]
+    pub recommend: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -1199,7 +1207,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ID")]
     pub meeting: Option<i64>,
 
-    /// docx or html.
+    /// docx, pdf or html.
     #[arg(long, default_value = "docx")]
     pub format: String,
 

@@ -192,16 +192,48 @@ pub struct PoolUse {
     pub demand_days: i64,
 }
 
-/// The recommended scenario's outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The recommended scenario's programme: the run the programme office
+/// marked as recommended, as that run found it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioSummary {
     pub name: String,
+    /// When and by whom it was recommended ("Jo Bloggs", 1 December 2026).
+    pub recommended_by: String,
+    pub recommended_on: NaiveDate,
+    /// The day its run finished.
+    pub run_on: NaiveDate,
+    /// How many of `projects` it includes.
     pub selected: i64,
-    pub considered: i64,
+    /// Spend over its horizon, every year's capital and revenue.
     pub cost_pence: i64,
+    /// The budget over its horizon, when every year has one.
     pub budget_pence: Option<i64>,
-    /// Codes and titles of the projects it funds.
-    pub funded: Vec<String>,
+    /// Every project it considered, in or out.
+    pub projects: Vec<ScenarioProject>,
+    /// Spend against budget per financial year of its horizon.
+    pub years: Vec<ScenarioYear>,
+}
+
+/// One project in or out of the recommended programme.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioProject {
+    pub code: String,
+    pub title: String,
+    pub included: bool,
+    /// The quarter it starts in ("2026/27 Q3"), when included.
+    pub start: Option<String>,
+    /// What choosing it adds to the scenario's objective.
+    pub value: f64,
+    /// Why it is in or out, the first reason given.
+    pub reason: String,
+}
+
+/// The recommended programme's spend in one financial year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioYear {
+    pub year: String,
+    pub spend_pence: i64,
+    pub budget_pence: Option<i64>,
 }
 
 /// Everything a report is built from.
@@ -318,6 +350,18 @@ pub fn check(inputs: &ReportInputs) -> Result<(), CheckFailed> {
             format!("capital and revenue in {}", y.year),
             y.capital_pence + y.revenue_pence,
             y.total_pence,
+        )?;
+    }
+    if let Some(s) = &inputs.scenario {
+        must_equal(
+            "the recommended scenario's projects in",
+            s.projects.iter().filter(|p| p.included).count() as i64,
+            s.selected,
+        )?;
+        must_equal(
+            "the recommended scenario's spend by year (pence)",
+            s.years.iter().map(|y| y.spend_pence).sum(),
+            s.cost_pence,
         )?;
     }
     let by_year: i64 = inputs.money.iter().map(|y| y.total_pence).sum();
@@ -1251,26 +1295,99 @@ fn money_section(inputs: &ReportInputs) -> Section {
 
 fn scenario_section(inputs: &ReportInputs) -> Option<Section> {
     let s = inputs.scenario.as_ref()?;
+    let date = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+    let considered = s.projects.len() as i64;
     let mut blocks = vec![Block::Paragraph {
         text: safe_text(&format!(
-            "The recommended scenario, {}, funds {} of the {} projects considered at a cost of {}{}.",
+            "The recommended scenario, {}, funds {} of the {} projects considered at a cost of {}{}. {} recommended it on {}, from its run of {}.",
             s.name,
             s.selected,
-            s.considered,
+            considered,
             pounds(s.cost_pence),
             s.budget_pence
                 .map(|b| format!(" against a budget of {}", pounds(b)))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            s.recommended_by,
+            date(s.recommended_on),
+            date(s.run_on),
         )),
     }];
-    if !s.funded.is_empty() {
+    if !s.years.is_empty() {
+        let budgeted = s.years.iter().all(|y| y.budget_pence.is_some());
         blocks.push(Block::Table {
             table: Table {
-                caption: "Projects the recommended scenario funds".into(),
-                header: vec!["Project".into()],
-                rows: s.funded.iter().map(|f| vec![safe_text(f)]).collect(),
-                footer: None,
-                numeric: vec![],
+                caption: "Spend of the recommended programme by year".into(),
+                header: vec!["Year".into(), "Spend".into(), "Budget".into()],
+                rows: s
+                    .years
+                    .iter()
+                    .map(|y| {
+                        vec![
+                            safe_text(&y.year),
+                            pounds(y.spend_pence),
+                            y.budget_pence.map_or("No budget".into(), pounds),
+                        ]
+                    })
+                    .collect(),
+                footer: Some(vec![
+                    "Total".into(),
+                    pounds(s.cost_pence),
+                    if budgeted {
+                        pounds(s.years.iter().filter_map(|y| y.budget_pence).sum())
+                    } else {
+                        String::new()
+                    },
+                ]),
+                numeric: vec![1, 2],
+            },
+        });
+    }
+    if !s.projects.is_empty() {
+        let mut projects: Vec<&ScenarioProject> = s.projects.iter().collect();
+        // The programme first, by start, then the projects left out.
+        projects.sort_by(|a, b| {
+            b.included
+                .cmp(&a.included)
+                .then(a.start.cmp(&b.start))
+                .then(a.code.cmp(&b.code))
+        });
+        blocks.push(Block::Table {
+            table: Table {
+                caption: "Projects in and out of the recommended programme".into(),
+                header: vec![
+                    "Project".into(),
+                    "In or out".into(),
+                    "Starts".into(),
+                    "Value".into(),
+                    "Why".into(),
+                ],
+                rows: projects
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            safe_text(&format!("{} {}", p.code, p.title)),
+                            if p.included { "In" } else { "Out" }.into(),
+                            p.start.as_deref().map(safe_text).unwrap_or_default(),
+                            format!("{:.1}", p.value),
+                            safe_text(&p.reason),
+                        ]
+                    })
+                    .collect(),
+                footer: Some(vec![
+                    "Total".into(),
+                    format!("{} in, {} out", s.selected, considered - s.selected),
+                    String::new(),
+                    format!(
+                        "{:.1}",
+                        s.projects
+                            .iter()
+                            .filter(|p| p.included)
+                            .map(|p| p.value)
+                            .sum::<f64>()
+                    ),
+                    String::new(),
+                ]),
+                numeric: vec![3],
             },
         });
     }

@@ -447,6 +447,20 @@ pub struct ScenarioRun {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// The scenario run whose programme an organisation recommends: board packs
+/// and Cabinet reports show it as the recommended scenario. An organisation
+/// has at most one; recommending another replaces it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Recommendation {
+    /// The recommended run; None when none is recommended (never, or withdrawn).
+    pub run_id: Option<i64>,
+    /// Who recommended it (or withdrew it) last.
+    pub recommended_by: String,
+    pub recommended_at: Option<DateTime<Utc>>,
+    /// Increases by one with every change (0: never set); send it back to change it.
+    pub version: i64,
+}
+
 /// What a finished run found: the recommended programme and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScenarioResult {

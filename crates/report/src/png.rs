@@ -8,13 +8,13 @@ use portfolio_domain::report::Chart;
 use crate::svg::chart_svg;
 use crate::RenderError;
 
-static REGULAR: &[u8] = include_bytes!("../fonts/LiberationSans-Regular.ttf");
-static BOLD: &[u8] = include_bytes!("../fonts/LiberationSans-Bold.ttf");
+pub(crate) static REGULAR: &[u8] = include_bytes!("../fonts/LiberationSans-Regular.ttf");
+pub(crate) static BOLD: &[u8] = include_bytes!("../fonts/LiberationSans-Bold.ttf");
 
 /// Pixels per SVG unit: 2× for print.
 pub const SCALE: f32 = 2.0;
 
-fn options() -> &'static usvg::Options<'static> {
+pub(crate) fn options() -> &'static usvg::Options<'static> {
     static OPTIONS: OnceLock<usvg::Options<'static>> = OnceLock::new();
     OPTIONS.get_or_init(|| {
         let mut db = usvg::fontdb::Database::new();

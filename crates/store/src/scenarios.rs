@@ -10,7 +10,9 @@ use chrono::Utc;
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-use portfolio_domain::scenario::{RunStatus, Scenario, ScenarioInput, ScenarioResult, ScenarioRun};
+use portfolio_domain::scenario::{
+    Recommendation, RunStatus, Scenario, ScenarioInput, ScenarioResult, ScenarioRun,
+};
 
 use crate::audit::{record, AuditRecord};
 use crate::{
@@ -481,5 +483,133 @@ impl Store {
             ))),
             None => Ok(None),
         }
+    }
+}
+
+fn recommendation_from(row: &AnyRow) -> Result<Recommendation> {
+    Ok(Recommendation {
+        run_id: get(row, "scenario_run_id")?,
+        recommended_by: get(row, "recommended_by")?,
+        recommended_at: Some(parse_time(&get::<String>(row, "recommended_at")?)?),
+        version: get(row, "version")?,
+    })
+}
+
+impl Store {
+    /// The organisation's recommended scenario run (version 0: never set).
+    pub async fn scenario_recommendation(&self, organisation_id: i64) -> Result<Recommendation> {
+        let row = sqlx::query(
+            "SELECT scenario_run_id, recommended_by, recommended_at, version \
+             FROM scenario_recommendations WHERE organisation_id = $1",
+        )
+        .bind(organisation_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map_or(Ok(Recommendation::default()), recommendation_from)
+    }
+
+    /// Recommends a succeeded run of the organisation (`None` withdraws the
+    /// recommendation) if the recommendation is still at `expected_version`,
+    /// with its audit record.
+    pub async fn set_scenario_recommendation(
+        &self,
+        organisation_id: i64,
+        run_id: Option<i64>,
+        expected_version: i64,
+        actor: &Actor,
+    ) -> Result<Recommendation> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT scenario_run_id, recommended_by, recommended_at, version \
+             FROM scenario_recommendations WHERE organisation_id = $1",
+        )
+        .bind(organisation_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let before = row
+            .as_ref()
+            .map_or(Ok(Recommendation::default()), recommendation_from)?;
+        if before.version != expected_version {
+            return Err(StoreError::Conflict {
+                entity: "scenario recommendation",
+                current_version: before.version,
+                current: Box::new(None),
+            });
+        }
+        if let Some(id) = run_id {
+            let found = sqlx::query(
+                "SELECT id FROM scenario_runs WHERE id = $1 AND organisation_id = $2 AND status = $3",
+            )
+            .bind(id)
+            .bind(organisation_id)
+            .bind(RunStatus::Succeeded.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound {
+                    entity: "succeeded scenario run",
+                });
+            }
+        }
+        let now = stored_time(Utc::now());
+        let after = Recommendation {
+            run_id,
+            recommended_by: actor.label.clone(),
+            recommended_at: Some(now),
+            version: before.version + 1,
+        };
+        let written = if before.version == 0 {
+            sqlx::query(
+                "INSERT INTO scenario_recommendations \
+                 (organisation_id, scenario_run_id, recommended_by, recommended_at, version) \
+                 VALUES ($1, $2, $3, $4, 1)",
+            )
+            .bind(organisation_id)
+            .bind(run_id)
+            .bind(actor.label.clone())
+            .bind(format_time(now))
+            .execute(&mut *tx)
+            .await?
+        } else {
+            sqlx::query(
+                "UPDATE scenario_recommendations SET scenario_run_id = $1, recommended_by = $2, \
+                 recommended_at = $3, version = version + 1 WHERE organisation_id = $4 AND version = $5",
+            )
+            .bind(run_id)
+            .bind(actor.label.clone())
+            .bind(format_time(now))
+            .bind(organisation_id)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?
+        };
+        if written.rows_affected() != 1 {
+            return Err(StoreError::Conflict {
+                entity: "scenario recommendation",
+                current_version: before.version + 1,
+                current: Box::new(None),
+            });
+        }
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(organisation_id),
+                entity: "scenario_recommendation",
+                entity_id: organisation_id,
+                action: if run_id.is_some() {
+                    "recommended"
+                } else {
+                    "withdrawn"
+                },
+                before: (before.version > 0).then(|| json!(before)),
+                after: Some(json!(after)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
     }
 }

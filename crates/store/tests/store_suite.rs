@@ -316,6 +316,7 @@ backend_tests!(
     upload_mappings_refuse_stale_writes_and_save_per_source,
     scenarios_keep_versions_and_refuse_stale_edits,
     scenario_runs_record_progress_cancel_and_results,
+    a_recommended_run_is_versioned_audited_and_refused_when_not_succeeded,
     gate_checklists_default_and_refuse_stale_edits,
     an_approved_gate_moves_the_project_in_one_transaction,
     a_decision_on_a_project_that_moved_is_refused,
@@ -3383,6 +3384,106 @@ async fn scenarios_keep_versions_and_refuse_stale_edits(store: &Store) {
         2,
         "one audit record per change: {history:?}"
     );
+}
+
+async fn a_recommended_run_is_versioned_audited_and_refused_when_not_succeeded(store: &Store) {
+    use portfolio_domain::scenario::{Objective, RunStatus, ScenarioResult};
+    let org = migrated_org(store).await;
+    let other = new_org(store, "southby", "SB").await;
+    let none = store.scenario_recommendation(org.id()).await.unwrap();
+    assert_eq!((none.run_id, none.version), (None, 0));
+    let scenario = store
+        .create_scenario(org.id(), &scenario_input("Current funding"), &actor())
+        .await
+        .unwrap();
+    let running = store
+        .start_scenario_run(&scenario, 1, &actor())
+        .await
+        .unwrap();
+    // A run that has not succeeded cannot be recommended; nothing is written.
+    assert!(matches!(
+        store
+            .set_scenario_recommendation(org.id(), Some(running.id), 0, &actor())
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let result = ScenarioResult {
+        scenario_name: "Current funding".into(),
+        scenario_version: 1,
+        objective: Objective::PriorityScore,
+        scoring_model_version: None,
+        status: "optimal".into(),
+        proven_optimal: true,
+        gap: 0.0,
+        value: 1.0,
+        bound: 1.0,
+        seconds: 0.1,
+        quarters: vec![],
+        projects: vec![],
+        spend: vec![],
+        pools: vec![],
+        conflicts: vec![],
+        frontier: vec![],
+        marginal: vec![],
+    };
+    store
+        .finish_scenario_run(
+            org.id(),
+            running.id,
+            RunStatus::Succeeded,
+            "",
+            Some(&result),
+            &actor(),
+        )
+        .await
+        .unwrap();
+    // Another organisation cannot recommend this organisation's run.
+    assert!(store
+        .set_scenario_recommendation(other.id(), Some(running.id), 0, &actor())
+        .await
+        .is_err());
+    let made = store
+        .set_scenario_recommendation(org.id(), Some(running.id), 0, &actor())
+        .await
+        .unwrap();
+    assert_eq!((made.run_id, made.version), (Some(running.id), 1));
+    assert_eq!(store.scenario_recommendation(org.id()).await.unwrap(), made);
+    // A stale write is refused and changes nothing.
+    assert!(matches!(
+        store
+            .set_scenario_recommendation(org.id(), None, 0, &actor())
+            .await,
+        Err(StoreError::Conflict {
+            current_version: 1,
+            ..
+        })
+    ));
+    let withdrawn = store
+        .set_scenario_recommendation(org.id(), None, 1, &actor())
+        .await
+        .unwrap();
+    assert_eq!((withdrawn.run_id, withdrawn.version), (None, 2));
+    assert_eq!(
+        store
+            .scenario_recommendation(org.id())
+            .await
+            .unwrap()
+            .run_id,
+        None
+    );
+    assert_eq!(
+        store
+            .scenario_recommendation(other.id())
+            .await
+            .unwrap()
+            .version,
+        0
+    );
+    let history = store
+        .history(org.id(), "scenario_recommendation", org.id())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2, "one audit record per change");
 }
 
 async fn scenario_runs_record_progress_cancel_and_results(store: &Store) {

@@ -14,13 +14,30 @@ pub async fn optimise(global: &GlobalOptions, args: OptimiseArgs) -> anyhow::Res
         Some(slug) => slug,
         None => only_organisation(&app).await?,
     };
+    let scenario = slugify(&args.scenario);
     let outcome = async {
         let caller = app.command_line_caller(&slug, "cli").await?;
-        app.run_scenario(&caller, &slugify(&args.scenario)).await
+        let (run, result) = app.run_scenario(&caller, &scenario).await?;
+        let recommended = if args.recommend && run.status == RunStatus::Succeeded {
+            let current = app.scenario_recommendation(&caller).await?;
+            Some(
+                app.recommend_scenario(&caller, &scenario, current.version)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        Ok::<_, portfolio_app::AppError>((run, result, recommended))
     }
     .await;
     app.store.close().await;
-    let (run, result) = outcome?;
+    let (run, result, recommended) = outcome?;
+    if recommended.is_some() {
+        eprintln!(
+            "'{}' is now the recommended scenario: board packs and Cabinet reports show this run's programme",
+            args.scenario
+        );
+    }
     let result = match (run.status, result) {
         (RunStatus::Succeeded, Some(result)) => result,
         (status, _) => bail!(

@@ -300,3 +300,124 @@ fn kinds_parse_by_value_or_label() {
         .unwrap_err()
         .contains("board or cabinet"));
 }
+
+fn recommended() -> ScenarioSummary {
+    let line = |code: &str, included: bool, start: Option<&str>, value: f64| ScenarioProject {
+        code: code.into(),
+        title: format!("Project {code}"),
+        included,
+        start: start.map(Into::into),
+        value,
+        reason: if included {
+            "Worth 12.5 within every limit".into()
+        } else {
+            "Over the 2027/28 capital budget".into()
+        },
+    };
+    ScenarioSummary {
+        name: "Current funding".into(),
+        recommended_by: "Programme office".into(),
+        recommended_on: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        run_on: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+        selected: 2,
+        cost_pence: 900_000,
+        budget_pence: Some(1_000_000),
+        projects: vec![
+            line("DP-003", false, None, 4.0),
+            line("DP-002", true, Some("2027/28 Q1"), 7.5),
+            line("DP-001", true, Some("2026/27 Q3"), 12.5),
+        ],
+        years: vec![
+            ScenarioYear {
+                year: "2026/27".into(),
+                spend_pence: 400_000,
+                budget_pence: Some(500_000),
+            },
+            ScenarioYear {
+                year: "2027/28".into(),
+                spend_pence: 500_000,
+                budget_pence: Some(500_000),
+            },
+        ],
+    }
+}
+
+#[test]
+fn the_recommended_scenario_appears_only_when_there_is_one() {
+    let without = build(&demo_like(ReportKind::Board)).unwrap();
+    assert!(!headings(&without).contains(&"Recommended scenario"));
+    let mut inputs = demo_like(ReportKind::Board);
+    inputs.scenario = Some(recommended());
+    let with = build(&inputs).unwrap();
+    let section = with
+        .sections
+        .iter()
+        .find(|s| s.heading == "Recommended scenario")
+        .expect("the section");
+    let Block::Paragraph { text } = &section.blocks[0] else {
+        panic!("a paragraph first");
+    };
+    assert_eq!(
+        text,
+        "The recommended scenario, Current funding, funds 2 of the 3 projects considered at a cost of £9,000 against a budget of £10,000. Programme office recommended it on 30 November 2026, from its run of 29 November 2026."
+    );
+    let tables: Vec<&Table> = section
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Table { table } => Some(table),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tables[0].rows[1], ["2027/28", "£5,000", "£5,000"]);
+    assert_eq!(
+        tables[0].footer.as_deref(),
+        Some(&["Total".to_string(), "£9,000".into(), "£10,000".into()][..])
+    );
+    // In first by start, then out; the footer counts both and adds the value in.
+    let codes: Vec<&str> = tables[1].rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "DP-001 Project DP-001",
+            "DP-002 Project DP-002",
+            "DP-003 Project DP-003"
+        ]
+    );
+    assert_eq!(tables[1].rows[2][1], "Out");
+    assert_eq!(tables[1].rows[2][4], "Over the 2027/28 capital budget");
+    assert_eq!(
+        tables[1].footer.as_ref().unwrap()[1..4],
+        ["2 in, 1 out".to_string(), String::new(), "20.0".into()]
+    );
+    // A Cabinet report shows it under prioritisation and funding.
+    inputs.kind = ReportKind::Cabinet;
+    let cabinet = build(&inputs).unwrap();
+    let funding = cabinet
+        .sections
+        .iter()
+        .find(|s| s.heading == "Prioritisation and funding")
+        .unwrap();
+    assert!(funding
+        .blocks
+        .iter()
+        .any(|b| matches!(b, Block::Subheading { text } if text == "Recommended scenario")));
+}
+
+#[test]
+fn a_recommended_scenario_that_does_not_add_up_stops_the_report() {
+    let mut inputs = demo_like(ReportKind::Board);
+    let mut s = recommended();
+    s.selected = 3;
+    inputs.scenario = Some(s);
+    let err = build(&inputs).unwrap_err();
+    assert_eq!(err.check, "the recommended scenario's projects in");
+    assert_eq!((err.parts, err.whole), (2, 3));
+    let mut s = recommended();
+    s.cost_pence = 1;
+    inputs.scenario = Some(s);
+    assert_eq!(
+        build(&inputs).unwrap_err().check,
+        "the recommended scenario's spend by year (pence)"
+    );
+}
