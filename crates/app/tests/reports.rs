@@ -1,6 +1,6 @@
 //! Reports from bad input, as a programme office could produce it: a date
 //! before the organisation existed, an empty programme, a project with no
-//! costs and a 20 MB logo. Each gets a clear message or a correct document: every DOCX opens
+//! costs, text that breaks XML or templates, and a 20 MB logo. Each gets a clear message or a correct document: every DOCX opens
 //! in LibreOffice and every PDF is read by pdftotext and checked by qpdf.
 //!
 //! Needs LibreOffice (`soffice`), poppler (`pdftotext`) and qpdf: a missing
@@ -12,7 +12,7 @@ use std::process::Command;
 use portfolio_app::reports::{unsaved, ReportFormat};
 use portfolio_app::{Actor, App, AppError, Caller, ConnectOptions, Settings};
 use portfolio_domain::project::CostDraft;
-use portfolio_domain::report::{ReportDraft, ReportKind, SavedReport};
+use portfolio_domain::report::{Narrative, ReportDraft, ReportKind, SavedReport};
 use portfolio_domain::{demo, ProjectDraft};
 
 struct TestOrg {
@@ -224,4 +224,97 @@ async fn a_20_mb_logo_is_refused_and_nothing_is_stored() {
     );
     let after = t.app.branding(&t.caller).await.unwrap();
     assert_eq!(after, before, "nothing was stored");
+}
+
+/// Titles an officer could type, each of which breaks a careless writer:
+/// XML's own characters, a CDATA end, a WordprocessingML element, template
+/// syntax of minijinja and others, HTML, and right-to-left text.
+const HOSTILE_TITLES: [&str; 4] = [
+    "Bins & <recycling> \"quotes\" 'apostrophes' ]]> <w:p/>",
+    "Template {{ 7 * 7 }} {% if true %}yes{% endif %} ${HOME} #{x}",
+    "<script>alert('x')</script> <img src=x onerror=alert(1)>",
+    "Arabic \u{0627}\u{0644}\u{0639}\u{0631}\u{0628}\u{064A}\u{0629} and \u{202E}reversed\u{202C} text",
+];
+
+#[tokio::test]
+async fn text_that_breaks_xml_or_templates_is_printed_as_typed_and_control_characters_dropped() {
+    let drafts: Vec<ProjectDraft> = HOSTILE_TITLES
+        .iter()
+        .map(|title| project(title, vec![]))
+        .collect();
+    let t = organisation(&drafts).await;
+    let narrative = Narrative {
+        commentary:
+            "Bell\u{7} null\u{0} escape\u{1b}[31m form feed\u{c} noncharacter\u{FFFF} end & <w:t>"
+                .into(),
+        purpose: "{{ report.title }} and {% for x in y %}loop{% endfor %} stay as typed".into(),
+        ..Narrative::default()
+    };
+    let saved = t
+        .app
+        .create_report(
+            &t.caller,
+            &ReportDraft {
+                kind: "cabinet".into(),
+                title: "Report <b>&amp;</b> {{ title }}".into(),
+                as_at: today().to_string(),
+                narrative,
+                ..ReportDraft::default()
+            },
+        )
+        .await
+        .expect("the report is kept");
+    assert!(
+        !saved
+            .narrative
+            .commentary
+            .chars()
+            .any(|c| c.is_control() || c == '\u{FFFF}'),
+        "control characters are dropped when the narrative is kept: {:?}",
+        saved.narrative.commentary
+    );
+    let expected = [
+        "Bell null escape[31m form feed noncharacter end & <w:t>",
+        "{{ report.title }} and {% for x in y %}loop{% endfor %} stay as typed",
+        "Bins & <recycling>",
+        "]]> <w:p/>",
+        "Template {{ 7 * 7 }} {% if true %}yes{% endif %} ${HOME} #{x}",
+        "<script>alert('x')</script>",
+        "Report <b>&amp;</b> {{ title }}",
+    ];
+
+    write(&t, &saved, ReportFormat::Docx, "hostile.docx").await;
+    let docx = flat(&libreoffice_text(&t.dir, "hostile.docx"));
+    write(&t, &saved, ReportFormat::Pdf, "hostile.pdf").await;
+    let pdf = flat(&pdf_text(&t.dir, "hostile.pdf"));
+    for (format, text) in [("DOCX", &docx), ("PDF", &pdf)] {
+        for typed in expected {
+            assert!(
+                text.contains(typed),
+                "the {format} shows {typed:?} as typed: {text}"
+            );
+        }
+        assert!(text.contains("Arabic"), "{format}: {text}");
+        assert!(
+            !text.contains("Template 49"),
+            "{format} evaluated a template: {text}"
+        );
+    }
+
+    let html = String::from_utf8(write(&t, &saved, ReportFormat::Html, "hostile.html").await)
+        .expect("the HTML is UTF-8");
+    assert!(
+        !html.contains("<script>alert"),
+        "script is escaped in the HTML"
+    );
+    assert!(
+        !html.contains("<img src=x"),
+        "markup is escaped in the HTML"
+    );
+    assert!(html.contains("&lt;script&gt;alert("), "{html}");
+    assert!(html.contains("{{ 7 * 7 }}"), "templates are not evaluated");
+    assert!(!html.contains("Template 49"));
+    assert!(!html
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')));
 }

@@ -507,21 +507,33 @@ pub fn pounds(pence: i64) -> String {
         // Beyond £10bn (a sum of many projects): whole pounds, grouped.
         Err(_) => {
             let sign = if pence < 0 { "-" } else { "" };
-            let digits = (pence.unsigned_abs() / 100).to_string();
-            let mut grouped = String::new();
-            for (i, c) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                    grouped.push(',');
-                }
-                grouped.push(c);
-            }
-            format!("{sign}£{grouped}")
+            format!("{sign}£{}", grouped(pence.unsigned_abs() / 100))
         }
     }
 }
 
+/// Digits in groups of three, as a report prints a count: 10,000.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count as printed: grouped, with its sign.
+pub fn whole(n: impl Into<i64>) -> String {
+    let n: i64 = n.into();
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{}", grouped(n.unsigned_abs()))
+}
+
 fn count_word(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", whole(n), if n == 1 { one } else { many })
 }
 
 fn paragraphs(text: &str, blank: &str) -> Vec<Block> {
@@ -725,13 +737,13 @@ fn summary_section(inputs: &ReportInputs) -> Section {
     let sd = &inputs.stage_department;
     let mut figures = vec![Figure {
         label: "Projects".into(),
-        value: sd.total.to_string(),
+        value: whole(sd.total),
     }];
     for (stage, n) in sd.stages.iter().zip(&sd.stage_totals) {
         if *n > 0 {
             figures.push(Figure {
                 label: stage.clone(),
-                value: n.to_string(),
+                value: whole(*n),
             });
         }
     }
@@ -748,7 +760,7 @@ fn summary_section(inputs: &ReportInputs) -> Section {
         .iter()
         .zip(&sd.stage_totals)
         .filter(|(_, n)| **n > 0)
-        .map(|(s, n)| format!("{n} in {}", s.to_lowercase()))
+        .map(|(s, n)| format!("{} in {}", whole(*n), s.to_lowercase()))
         .collect();
     blocks.push(Block::Paragraph {
         text: format!(
@@ -766,9 +778,9 @@ fn summary_section(inputs: &ReportInputs) -> Section {
             .iter()
             .zip(&sd.stage_totals)
             .filter(|(_, n)| **n > 0)
-            .map(|(s, n)| vec![s.clone(), n.to_string()])
+            .map(|(s, n)| vec![s.clone(), whole(*n)])
             .collect(),
-        footer: Some(vec!["Total".into(), sd.total.to_string()]),
+        footer: Some(vec!["Total".into(), whole(sd.total)]),
         numeric: vec![1],
     };
     let shown: Vec<usize> = (0..sd.stages.len())
@@ -780,7 +792,7 @@ fn summary_section(inputs: &ReportInputs) -> Section {
             title: "Pipeline by stage".into(),
             description: format!(
                 "Bar chart of the {} projects by stage: {}.",
-                sd.total,
+                whole(sd.total),
                 parts.join(", ")
             ),
             data: ChartData::Bars {
@@ -803,14 +815,14 @@ fn summary_section(inputs: &ReportInputs) -> Section {
         .iter()
         .map(|(name, row, total)| {
             let mut r = vec![safe_text(name)];
-            r.extend(shown.iter().map(|i| row[*i].to_string()));
-            r.push(total.to_string());
+            r.extend(shown.iter().map(|i| whole(row[*i])));
+            r.push(whole(*total));
             r
         })
         .collect();
     let mut footer = vec!["Total".to_string()];
-    footer.extend(shown.iter().map(|i| sd.stage_totals[*i].to_string()));
-    footer.push(sd.total.to_string());
+    footer.extend(shown.iter().map(|i| whole(sd.stage_totals[*i])));
+    footer.push(whole(sd.total));
     let table = Table {
         caption: "Projects by stage and department".into(),
         numeric: (1..header.len()).collect(),
@@ -951,9 +963,9 @@ fn confidence_section(inputs: &ReportInputs) -> Section {
             rows: c
                 .counts
                 .iter()
-                .map(|(l, n)| vec![l.clone(), n.to_string()])
+                .map(|(l, n)| vec![l.clone(), whole(*n)])
                 .collect(),
-            footer: Some(vec!["Total".into(), c.total.to_string()]),
+            footer: Some(vec!["Total".into(), whole(c.total)]),
             numeric: vec![1],
         },
     });
@@ -1492,7 +1504,7 @@ fn appendix_section(inputs: &ReportInputs) -> Section {
         let total: i64 = inputs.projects.iter().map(|p| p.cost_pence).sum();
         vec![Block::Table {
             table: Table {
-                caption: format!("All {} projects", inputs.projects.len()),
+                caption: format!("All {} projects", whole(inputs.projects.len() as i64)),
                 header: vec![
                     "Code".into(),
                     "Project".into(),
@@ -1521,7 +1533,7 @@ fn appendix_section(inputs: &ReportInputs) -> Section {
                     .collect(),
                 footer: Some(vec![
                     "Total".into(),
-                    format!("{} projects", inputs.projects.len()),
+                    format!("{} projects", whole(inputs.projects.len() as i64)),
                     String::new(),
                     String::new(),
                     String::new(),

@@ -508,6 +508,28 @@ pub struct ProjectOutcome {
     pub value_lost_if_forced_out: Option<f64>,
     /// For a project left out: the value lost by forcing it in (None when it cannot be forced in).
     pub value_lost_if_forced_in: Option<f64>,
+    /// Set when the re-solve behind the value lost stopped (time limit)
+    /// before proving its best: the least the value lost can be. The value
+    /// lost above is then the most it can be, not an exact figure.
+    #[serde(default)]
+    pub value_lost_at_least: Option<f64>,
+}
+
+impl ProjectOutcome {
+    /// The value lost by reversing this project's decision (out when it is
+    /// in, in when it is out), as `(at_least, at_most)`; equal when exact.
+    pub fn value_lost_range(&self) -> Option<(f64, f64)> {
+        let at_most = if self.included {
+            self.value_lost_if_forced_out
+        } else {
+            self.value_lost_if_forced_in
+        }?;
+        let at_most = at_most.max(0.0);
+        Some((
+            self.value_lost_at_least.unwrap_or(at_most).min(at_most),
+            at_most,
+        ))
+    }
 }
 
 /// Spend against budget in one financial year of the horizon.
@@ -576,6 +598,46 @@ mod tests {
             time_limit_seconds: 30,
             ..Default::default()
         }
+    }
+
+    fn outcome(included: bool, lost: Option<f64>, at_least: Option<f64>) -> ProjectOutcome {
+        ProjectOutcome {
+            code: "DP-001".into(),
+            title: "Online forms".into(),
+            stage: "Design".into(),
+            value: 10.0,
+            included,
+            start: None,
+            decision: "free".into(),
+            reasons: vec![],
+            value_lost_if_forced_out: if included { lost } else { None },
+            value_lost_if_forced_in: if included { None } else { lost },
+            value_lost_at_least: at_least,
+        }
+    }
+
+    #[test]
+    fn the_value_lost_is_exact_or_a_range_never_an_unproven_figure() {
+        assert_eq!(
+            outcome(true, Some(7.0), None).value_lost_range(),
+            Some((7.0, 7.0))
+        );
+        assert_eq!(
+            outcome(false, Some(3.0), None).value_lost_range(),
+            Some((3.0, 3.0))
+        );
+        // A re-solve stopped at its time limit: between its bound and what it found.
+        assert_eq!(
+            outcome(true, Some(9.0), Some(4.0)).value_lost_range(),
+            Some((4.0, 9.0))
+        );
+        // A project that cannot be forced in has no value lost.
+        assert_eq!(outcome(false, None, None).value_lost_range(), None);
+        // Results stored before the range existed read as exact.
+        let mut json = serde_json::to_value(outcome(true, Some(2.0), None)).unwrap();
+        json.as_object_mut().unwrap().remove("value_lost_at_least");
+        let old: ProjectOutcome = serde_json::from_value(json).unwrap();
+        assert_eq!(old.value_lost_range(), Some((2.0, 2.0)));
     }
 
     #[test]

@@ -376,7 +376,13 @@ pub struct Explanation {
     /// when out, forced out when in); `None` when not re-solved.
     pub reversed_value: Option<f64>,
     /// `base value - reversed_value`: the value lost by reversing the decision.
+    /// Exact when `reversed_status` is optimal; otherwise the most it can be
+    /// (the re-solve found that much and may have missed better).
     pub value_lost: Option<f64>,
+    /// When the re-solve stopped before proving its optimum: the least the
+    /// value lost can be (`base value - the re-solve's bound`, not below 0).
+    #[serde(default)]
+    pub value_lost_at_least: Option<f64>,
     /// How the re-solve ended.
     pub reversed_status: Option<ResultStatus>,
     /// "cannot be included: …" (or "cannot be left out: …") with the cause.

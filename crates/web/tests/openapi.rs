@@ -281,3 +281,25 @@ async fn the_fallback_is_recognisable() {
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     t.finish().await;
 }
+
+#[tokio::test]
+async fn report_documents_are_described_in_every_format_the_server_writes() {
+    let t = TestApp::start().await;
+    let doc = t.get("/api/v1/openapi.json", None).await.json();
+    for path in ["/api/v1/reports/{id}/document", "/api/v1/report"] {
+        let content = doc["paths"][path]["get"]["responses"]["200"]["content"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{path} documents no content for 200"));
+        for format in portfolio_app::reports::ReportFormat::ALL {
+            let media_type = format.mime().split(';').next().unwrap_or_default();
+            assert!(
+                content.contains_key(media_type),
+                "{path} does not document {} ({}); it lists {:?}",
+                format.label(),
+                media_type,
+                content.keys().collect::<Vec<_>>()
+            );
+        }
+    }
+    t.finish().await;
+}

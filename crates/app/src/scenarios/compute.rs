@@ -239,6 +239,7 @@ fn assemble(
             value_lost_if_forced_in: explanation
                 .filter(|_| !outcome.chosen)
                 .and_then(|e| e.value_lost),
+            value_lost_at_least: explanation.and_then(|e| e.value_lost_at_least),
         });
     }
     for (meta, why) in &prepared.excluded {
@@ -253,6 +254,7 @@ fn assemble(
             reasons: vec![capitalise(why)],
             value_lost_if_forced_out: None,
             value_lost_if_forced_in: None,
+            value_lost_at_least: None,
         });
     }
     result.projects.sort_by(|a, b| {

@@ -421,3 +421,12 @@ fn a_recommended_scenario_that_does_not_add_up_stops_the_report() {
         "the recommended scenario's spend by year (pence)"
     );
 }
+
+#[test]
+fn counts_are_printed_in_groups_of_three() {
+    assert_eq!(whole(0), "0");
+    assert_eq!(whole(76), "76");
+    assert_eq!(whole(10_000), "10,000");
+    assert_eq!(whole(-1_234_567), "-1,234,567");
+    assert_eq!(count_word(10_000, "project", "projects"), "10,000 projects");
+}

@@ -9,6 +9,27 @@ use super::{
     ResultStatus, StartBlock,
 };
 
+/// Records the re-solve with the decision reversed on `e` and says the value
+/// lost: exact when the re-solve proved its optimum, otherwise the range
+/// between the re-solve's bound and the programme it found.
+fn record_reversal(base: &PortfolioResult, r: &PortfolioResult, e: &mut Explanation) -> String {
+    let at_most = base.value - r.value;
+    e.reversed_value = Some(r.value);
+    e.value_lost = Some(at_most);
+    e.reversed_status = Some(r.status);
+    if r.status == ResultStatus::Optimal {
+        e.value_lost_at_least = None;
+        return format_units(at_most.max(0.0));
+    }
+    let at_least = (base.value - r.bound).max(0.0).min(at_most.max(0.0));
+    e.value_lost_at_least = Some(at_least);
+    format!(
+        "at least {} and at most {} (the re-solve stopped before proving its best)",
+        format_units(at_least),
+        format_units(at_most.max(0.0))
+    )
+}
+
 fn needs_text(n: &LimitNeed, money: bool) -> String {
     if money {
         format!(
@@ -57,6 +78,7 @@ pub fn explain(
             blocking: Vec::new(),
             reversed_value: None,
             value_lost: None,
+            value_lost_at_least: None,
             reversed_status: None,
             cannot: None,
             summary: String::new(),
@@ -82,15 +104,12 @@ pub fn explain(
                     }
                     match optimise_from(&forced, options, Some(&seed)) {
                         Ok(r) => {
-                            let lost = base.value - r.value;
-                            e.reversed_value = Some(r.value);
-                            e.value_lost = Some(lost);
-                            e.reversed_status = Some(r.status);
+                            let lost = record_reversal(base, &r, &mut e);
                             e.summary = format!(
                                 "{} is chosen, starting in {}; leaving it out would lose {} of value",
                                 cand.key,
                                 problem.quarter_label(chosen[c].unwrap_or(0)),
-                                format_units(lost.max(0.0))
+                                lost
                             );
                         }
                         Err(err) => {
@@ -111,14 +130,9 @@ pub fn explain(
                 forced.candidates[c].decision = Decision::Mandatory;
                 match optimise_from(&forced, options, Some(&chosen)) {
                     Ok(r) => {
-                        let lost = base.value - r.value;
-                        e.reversed_value = Some(r.value);
-                        e.value_lost = Some(lost);
-                        e.reversed_status = Some(r.status);
-                        e.summary.push_str(&format!(
-                            "; forcing it in would lose {} of value",
-                            format_units(lost.max(0.0))
-                        ));
+                        let lost = record_reversal(base, &r, &mut e);
+                        e.summary
+                            .push_str(&format!("; forcing it in would lose {lost} of value"));
                     }
                     Err(err) => {
                         e.reversed_status = Some(match err {

@@ -139,7 +139,7 @@ async fn put_report(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DocumentQuery {
-    /// The format: docx or html (and any other the server writes).
+    /// The format: docx, pdf or html.
     format: Option<String>,
 }
 
@@ -159,7 +159,7 @@ fn parse_format(format: Option<&str>) -> Result<ReportFormat, ApiError> {
 #[utoipa::path(get, path = "/api/v1/reports/{id}/document", tag = "reports",
     params(("id" = i64, Path, description = "Report id"), DocumentQuery),
     responses((status = 200, description = "The document; Content-Disposition names it (kind and date)",
-                content(("application/vnd.openxmlformats-officedocument.wordprocessingml.document"), ("text/html"))),
+                content(("application/vnd.openxmlformats-officedocument.wordprocessingml.document"), ("application/pdf"), ("text/html"))),
               (status = 400, description = "The format is missing or not one the server writes", body = Problem, content_type = "application/problem+json"),
               (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
@@ -187,7 +187,7 @@ pub struct OneShotQuery {
     kind: Option<String>,
     /// The date the report is as at, YYYY-MM-DD: not after today, not before the organisation began.
     as_at: Option<String>,
-    /// The format: docx or html (and any other the server writes).
+    /// The format: docx, pdf or html.
     format: Option<String>,
 }
 
@@ -195,7 +195,7 @@ pub struct OneShotQuery {
 /// without being kept (no narrative, no meeting).
 #[utoipa::path(get, path = "/api/v1/report", tag = "reports", params(OneShotQuery),
     responses((status = 200, description = "The document; Content-Disposition names it (kind and date)",
-                content(("application/vnd.openxmlformats-officedocument.wordprocessingml.document"), ("text/html"))),
+                content(("application/vnd.openxmlformats-officedocument.wordprocessingml.document"), ("application/pdf"), ("text/html"))),
               (status = 400, description = "The format is missing or not one the server writes", body = Problem, content_type = "application/problem+json"),
               (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "The kind or date is not valid (named), or the report's totals do not add up", body = Problem, content_type = "application/problem+json")))]

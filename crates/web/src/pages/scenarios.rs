@@ -60,6 +60,28 @@ fn value_text(objective: Objective, v: f64) -> String {
     }
 }
 
+/// The value lost by forcing a project out (`out`) or in: exact, or "at
+/// least … and at most …" when the re-solve stopped before proving its best.
+fn lost_text(
+    objective: Objective,
+    p: &portfolio_domain::scenario::ProjectOutcome,
+    out: bool,
+) -> Option<String> {
+    if p.included != out {
+        return None;
+    }
+    let (at_least, at_most) = p.value_lost_range()?;
+    Some(if p.value_lost_at_least.is_some() {
+        format!(
+            "at least {} and at most {}",
+            value_text(objective, at_least),
+            value_text(objective, at_most)
+        )
+    } else {
+        value_text(objective, at_most)
+    })
+}
+
 fn units(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
         format!("{}", x.round() as i64)
@@ -236,8 +258,8 @@ fn result_view(result: &ScenarioResult) -> Value {
             start => p.start.clone(),
             decision => p.decision.clone(),
             reasons => p.reasons.clone(),
-            lost_out => p.value_lost_if_forced_out.map(|v| value_text(objective, v)),
-            lost_in => p.value_lost_if_forced_in.map(|v| value_text(objective, v)),
+            lost_out => lost_text(objective, p, true),
+            lost_in => lost_text(objective, p, false),
         }
     };
     let chosen: Vec<Value> = result
@@ -1047,8 +1069,8 @@ pub(crate) async fn project_section(
                 start => o.start.clone(),
                 decision => o.decision.clone(),
                 reasons => o.reasons.clone(),
-                lost_out => o.value_lost_if_forced_out.map(|v| value_text(objective, v)),
-                lost_in => o.value_lost_if_forced_in.map(|v| value_text(objective, v)),
+                lost_out => lost_text(objective, &o, true),
+                lost_in => lost_text(objective, &o, false),
             }
         })
         .collect())
