@@ -550,9 +550,23 @@ pub enum UserCommand {
                       PORTFOLIO_PASSWORD='a long password' portfolio user add --org northmere \\\n      \
                       --email jo@example.org --name 'Jo Bloggs' --role editor\n  \
                       pass show portfolio/jo | portfolio user add --org northmere \\\n      \
-                      --email jo@example.org --name 'Jo Bloggs' --role viewer"
+                      --email jo@example.org --name 'Jo Bloggs' --role viewer\n  \
+                      portfolio user add --org northmere --email lead@example.org --name 'Sam Lead' \\\n      \
+                      --role department_lead --department 'Health and Care'"
     )]
     Add(UserAddArgs),
+
+    /// Change a user's role and scope; audited, and signs them out everywhere.
+    #[command(
+        long_about = "Change a user's role, and the departments (a department lead's) or \
+                      projects (a project manager's) it covers. The change is audited and \
+                      the user is signed out, so their next sign-in has the new role.",
+        after_help = "Examples:\n  \
+                      portfolio user set-role --email sam@example.org --role department_lead \\\n      \
+                      --department 'Health and Care' --department Housing\n  \
+                      portfolio user set-role --email pat@example.org --role project_manager --project DP-012"
+    )]
+    SetRole(UserRoleArgs),
 
     /// List an organisation's users.
     #[command(after_help = "Example:\n  portfolio user list --org northmere")]
@@ -609,17 +623,55 @@ pub struct UserAddArgs {
     /// What the user may do.
     #[arg(long, value_enum)]
     pub role: RoleArg,
+
+    /// A department (name or slug) a department lead leads; repeat for more.
+    #[arg(long = "department", value_name = "NAME")]
+    pub departments: Vec<String>,
+
+    /// A project (code) a project manager runs; repeat for more.
+    #[arg(long = "project", value_name = "CODE")]
+    pub projects: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserRoleArgs {
+    /// The user's email address.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+
+    /// The user's new role.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+
+    /// A department (name or slug) a department lead leads; repeat for more.
+    #[arg(long = "department", value_name = "NAME")]
+    pub departments: Vec<String>,
+
+    /// A project (code) a project manager runs; repeat for more.
+    #[arg(long = "project", value_name = "CODE")]
+    pub projects: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RoleArg {
     /// Everything, including users, tokens and organisation settings.
     Admin,
-    /// The programme office: adds and edits projects and triages departments' priorities.
-    Editor,
-    /// Reads the programme and submits their department's priorities; edits no projects.
+    /// The programme office: runs the programme, edits every project and triages priorities.
+    #[value(
+        name = "programme_office",
+        alias = "programme-office",
+        alias = "editor"
+    )]
+    ProgrammeOffice,
+    /// Edits the projects of their departments (give --department) and submits priorities.
     #[value(name = "department_lead", alias = "department-lead")]
     DepartmentLead,
+    /// Edits their projects (give --project), requests their gates, writes their reports.
+    #[value(name = "project_manager", alias = "project-manager")]
+    ProjectManager,
+    /// Decides gates and records board decisions; reads the programme.
+    #[value(name = "board_member", alias = "board-member")]
+    BoardMember,
     /// Reads the programme.
     Viewer,
 }
@@ -627,9 +679,11 @@ pub enum RoleArg {
 impl From<RoleArg> for portfolio_domain::Role {
     fn from(role: RoleArg) -> Self {
         match role {
-            RoleArg::Admin => portfolio_domain::Role::Admin,
-            RoleArg::Editor => portfolio_domain::Role::Editor,
+            RoleArg::Admin => portfolio_domain::Role::Administrator,
+            RoleArg::ProgrammeOffice => portfolio_domain::Role::ProgrammeOffice,
             RoleArg::DepartmentLead => portfolio_domain::Role::DepartmentLead,
+            RoleArg::ProjectManager => portfolio_domain::Role::ProjectManager,
+            RoleArg::BoardMember => portfolio_domain::Role::BoardMember,
             RoleArg::Viewer => portfolio_domain::Role::Viewer,
         }
     }
