@@ -49,7 +49,7 @@ impl App {
         let org = self.store.organisation_by_slug(organisation_slug).await?;
         let scope = match scope {
             Some((departments, projects)) => {
-                self.resolve_scope(org.id, role, departments, projects)
+                self.resolve_scope(org.id, role, departments, projects, false)
                     .await?
             }
             None => Scope::default(),
@@ -105,7 +105,7 @@ impl App {
     ) -> Result<User> {
         let user = self.user_by_email(email).await?;
         let scope = self
-            .resolve_scope(user.organisation_id, role, departments, projects)
+            .resolve_scope(user.organisation_id, role, departments, projects, true)
             .await?;
         Ok(self
             .store
@@ -125,7 +125,9 @@ impl App {
     ) -> Result<User> {
         caller.require(Permission::ManageUsers)?;
         let org = caller.organisation_id();
-        let scope = self.resolve_scope(org, role, departments, projects).await?;
+        let scope = self
+            .resolve_scope(org, role, departments, projects, true)
+            .await?;
         if user_id == caller.user.id && role != Role::Administrator {
             return Err(ValidationErrors::single(
                 "role",
@@ -140,14 +142,17 @@ impl App {
     }
 
     /// The scope a role needs, from department names or slugs and project
-    /// codes of the organisation: a department lead names at least one
-    /// department, a project manager at least one project, any other role none.
+    /// codes of the organisation. Only a department lead has departments and
+    /// only a project manager projects; with `require`, a department lead
+    /// names at least one department and a project manager one project (a
+    /// user added without one edits nothing until given one).
     async fn resolve_scope(
         &self,
         organisation_id: i64,
         role: Role,
         departments: &[String],
         projects: &[String],
+        require: bool,
     ) -> Result<Scope> {
         let departments: Vec<&str> = departments
             .iter()
@@ -161,6 +166,7 @@ impl App {
             .collect();
         let mut errors = ValidationErrors::default();
         match role {
+            _ if !require => {}
             Role::DepartmentLead if departments.is_empty() => errors.push(
                 "department",
                 "name at least one department for a department lead",

@@ -620,9 +620,10 @@ pub struct UserAddArgs {
     #[arg(long, value_name = "NAME")]
     pub name: String,
 
-    /// What the user may do.
-    #[arg(long, value_enum)]
-    pub role: RoleArg,
+    /// What the user may do: admin, programme_office (or editor), department_lead,
+    /// project_manager, board_member or viewer.
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+    pub role: portfolio_domain::Role,
 
     /// A department (name or slug) a department lead leads; repeat for more.
     #[arg(long = "department", value_name = "NAME")]
@@ -639,9 +640,10 @@ pub struct UserRoleArgs {
     #[arg(long, value_name = "EMAIL")]
     pub email: String,
 
-    /// The user's new role.
-    #[arg(long, value_enum)]
-    pub role: RoleArg,
+    /// The user's new role: admin, programme_office (or editor), department_lead,
+    /// project_manager, board_member or viewer.
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+    pub role: portfolio_domain::Role,
 
     /// A department (name or slug) a department lead leads; repeat for more.
     #[arg(long = "department", value_name = "NAME")]
@@ -652,41 +654,10 @@ pub struct UserRoleArgs {
     pub projects: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RoleArg {
-    /// Everything, including users, tokens and organisation settings.
-    Admin,
-    /// The programme office: runs the programme, edits every project and triages priorities.
-    #[value(
-        name = "programme_office",
-        alias = "programme-office",
-        alias = "editor"
-    )]
-    ProgrammeOffice,
-    /// Edits the projects of their departments (give --department) and submits priorities.
-    #[value(name = "department_lead", alias = "department-lead")]
-    DepartmentLead,
-    /// Edits their projects (give --project), requests their gates, writes their reports.
-    #[value(name = "project_manager", alias = "project-manager")]
-    ProjectManager,
-    /// Decides gates and records board decisions; reads the programme.
-    #[value(name = "board_member", alias = "board-member")]
-    BoardMember,
-    /// Reads the programme.
-    Viewer,
-}
-
-impl From<RoleArg> for portfolio_domain::Role {
-    fn from(role: RoleArg) -> Self {
-        match role {
-            RoleArg::Admin => portfolio_domain::Role::Administrator,
-            RoleArg::ProgrammeOffice => portfolio_domain::Role::ProgrammeOffice,
-            RoleArg::DepartmentLead => portfolio_domain::Role::DepartmentLead,
-            RoleArg::ProjectManager => portfolio_domain::Role::ProjectManager,
-            RoleArg::BoardMember => portfolio_domain::Role::BoardMember,
-            RoleArg::Viewer => portfolio_domain::Role::Viewer,
-        }
-    }
+/// Reads `--role` as the domain does: by name or label, `editor` as the
+/// programme office; a wrong name is refused listing the roles.
+fn parse_role(s: &str) -> Result<portfolio_domain::Role, String> {
+    portfolio_domain::Role::parse(s)
 }
 
 #[derive(Debug, Subcommand)]

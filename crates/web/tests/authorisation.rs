@@ -872,3 +872,152 @@ async fn every_route_refuses_every_caller_it_should() {
     );
     t.finish().await;
 }
+
+/// A project of a department, the first by code.
+async fn project_of(t: &TestApp, department_id: i64) -> portfolio_domain::Project {
+    let org = t.app.store.organisation_by_slug("northmere").await.unwrap();
+    let mut projects: Vec<_> = t
+        .app
+        .store
+        .all_projects(org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.department.id == department_id)
+        .collect();
+    projects.sort_by(|a, b| a.code.cmp(&b.code));
+    projects.remove(0)
+}
+
+/// Sends a project back unchanged but for its summary, as `token`.
+async fn edit_summary(
+    t: &TestApp,
+    token: &str,
+    p: &portfolio_domain::Project,
+    summary: &str,
+) -> Resp {
+    let mut body = common::draft_of(p);
+    body["summary"] = serde_json::json!(summary);
+    t.json(
+        Method::PUT,
+        &format!("/api/v1/projects/{}", p.code),
+        token,
+        Some(&format!("\"v{}\"", p.version)),
+        &body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn scoped_roles_edit_only_their_projects_and_another_organisation_edits_none() {
+    let t = TestApp::start().await;
+    let actor = Actor::system("test");
+    let org = t.app.store.organisation_by_slug("northmere").await.unwrap();
+    let users = t.app.store.users(org.id).await.unwrap();
+    let lead = users.iter().find(|u| u.email == demo::LEAD_EMAIL).unwrap();
+    let manager = users
+        .iter()
+        .find(|u| u.email == demo::MANAGER_EMAIL)
+        .unwrap();
+    let token = |email: &'static str| {
+        let app = t.app.clone();
+        let actor = actor.clone();
+        async move { app.create_token(email, "scoped", &actor).await.unwrap().1 }
+    };
+    let lead_token = token(demo::LEAD_EMAIL).await;
+    let manager_token = token(demo::MANAGER_EMAIL).await;
+    let board_token = token(demo::BOARD_EMAIL).await;
+
+    let own = project_of(&t, lead.scope.departments[0]).await;
+    let managed = t
+        .project(&{
+            let all = t.app.store.all_projects(org.id).await.unwrap();
+            all.into_iter()
+                .find(|p| p.id == manager.scope.projects[0])
+                .unwrap()
+                .code
+        })
+        .await;
+
+    // The lead edits their department's project…
+    let r = edit_summary(&t, &lead_token, &own, "Edited by the department lead.").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let own = t.project(&own.code).await;
+    assert_eq!(own.summary, "Edited by the department lead.");
+    // …but not another department's: refused, naming what is needed, nothing changed.
+    let r = edit_summary(&t, &lead_token, &managed, "Not theirs").await;
+    let doc = r.problem(403, None);
+    assert!(
+        doc["detail"]
+            .as_str()
+            .unwrap()
+            .contains("scope covering the project"),
+        "{doc}"
+    );
+    assert_eq!(t.project(&managed.code).await, managed);
+    // Nor may the lead move their project into another department.
+    let mut body = common::draft_of(&own);
+    body["department"] = serde_json::json!(managed.department.slug);
+    let r = t
+        .json(
+            Method::PUT,
+            &format!("/api/v1/projects/{}", own.code),
+            &lead_token,
+            Some(&format!("\"v{}\"", own.version)),
+            &body,
+        )
+        .await;
+    r.problem(403, None);
+    assert_eq!(t.project(&own.code).await, own);
+
+    // The project manager edits their project and no other.
+    let r = edit_summary(&t, &manager_token, &managed, "Edited by its manager.").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = edit_summary(&t, &manager_token, &own, "Not theirs").await;
+    r.problem(403, None);
+    assert_eq!(t.project(&own.code).await, own);
+
+    // A board member reads but edits nothing.
+    let r = t
+        .get(
+            &format!("/api/v1/projects/{}", own.code),
+            Some(&board_token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = edit_summary(&t, &board_token, &own, "Board edit").await;
+    let doc = r.problem(403, None);
+    assert!(
+        doc["detail"].as_str().unwrap().contains("programme office"),
+        "{doc}"
+    );
+
+    // An administrator of another organisation asking for Northmere's
+    // project by its code is told it does not exist, and nothing changes.
+    t.app
+        .seed_organisation("elsewhere", "Elsewhere Borough Council", &[], &actor)
+        .await
+        .unwrap();
+    t.app
+        .add_user(
+            "elsewhere",
+            "admin@elsewhere.example",
+            "Elsewhere Admin",
+            Role::Administrator,
+            PASSWORD,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let other = token("admin@elsewhere.example").await;
+    let before = versions(&t, org.id).await;
+    let r = t
+        .get(&format!("/api/v1/projects/{}", own.code), Some(&other))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let r = edit_summary(&t, &other, &own, "Taken over").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(versions(&t, org.id).await, before, "nothing changed");
+    assert_eq!(t.project(&own.code).await, own);
+    t.finish().await;
+}

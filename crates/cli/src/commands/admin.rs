@@ -46,7 +46,7 @@ pub async fn user(global: &GlobalOptions, command: UserCommand) -> anyhow::Resul
                     &args.org,
                     &args.email,
                     &args.name,
-                    args.role.into(),
+                    args.role,
                     &args.departments,
                     &args.projects,
                     &password,
@@ -89,7 +89,7 @@ pub async fn user(global: &GlobalOptions, command: UserCommand) -> anyhow::Resul
             let user = app
                 .set_user_role(
                     &args.email,
-                    args.role.into(),
+                    args.role,
                     &args.departments,
                     &args.projects,
                     &actor,
