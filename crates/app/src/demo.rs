@@ -117,16 +117,27 @@ impl App {
             demo::ORGANISATION_SLUG,
             demo::ADMIN_EMAIL,
             demo::ADMIN_NAME,
-            Role::Admin,
+            Role::Administrator,
+            admin_password,
+            &actor,
+        )
+        .await?;
+        self.add_scoped_user(
+            demo::ORGANISATION_SLUG,
+            demo::LEAD_EMAIL,
+            demo::LEAD_NAME,
+            Role::DepartmentLead,
+            &[demo::LEAD_DEPARTMENT.to_string()],
+            &[],
             admin_password,
             &actor,
         )
         .await?;
         self.add_user(
             demo::ORGANISATION_SLUG,
-            demo::LEAD_EMAIL,
-            demo::LEAD_NAME,
-            Role::DepartmentLead,
+            demo::BOARD_EMAIL,
+            demo::BOARD_NAME,
+            Role::BoardMember,
             admin_password,
             &actor,
         )
@@ -139,6 +150,53 @@ impl App {
         self.seed_demo_scenarios(&actor).await?;
         self.seed_demo_raid(admin_password, with_projects, &actor)
             .await?;
+        // The manager runs the first Families and Communities project (by
+        // code) with a RAID item, so every part of a project is theirs to edit.
+        let with_raid: Vec<i64> = self
+            .store
+            .raid_items(org.id)
+            .await?
+            .iter()
+            .filter_map(|i| i.project.as_ref().map(|p| p.id))
+            .collect();
+        let mut candidates: Vec<_> = self
+            .store
+            .all_projects(org.id)
+            .await?
+            .into_iter()
+            .filter(|p| p.department.slug == demo::MANAGER_DEPARTMENT)
+            .map(|p| (!with_raid.contains(&p.id), p.code))
+            .collect();
+        candidates.sort();
+        let managed: Vec<String> = candidates
+            .into_iter()
+            .take(1)
+            .map(|(_, code)| code)
+            .collect();
+        if managed.is_empty() {
+            // Without projects the manager runs none yet.
+            self.add_user(
+                demo::ORGANISATION_SLUG,
+                demo::MANAGER_EMAIL,
+                demo::MANAGER_NAME,
+                Role::ProjectManager,
+                admin_password,
+                &actor,
+            )
+            .await?;
+        } else {
+            self.add_scoped_user(
+                demo::ORGANISATION_SLUG,
+                demo::MANAGER_EMAIL,
+                demo::MANAGER_NAME,
+                Role::ProjectManager,
+                &[],
+                &managed,
+                admin_password,
+                &actor,
+            )
+            .await?;
+        }
         if with_projects {
             self.seed_demo_last_board(&actor).await?;
             self.seed_demo_governance(&actor).await?;

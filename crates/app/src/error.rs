@@ -23,6 +23,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("you do not have permission to do that")]
     Forbidden,
+    /// The caller's role (or scope) does not allow this; names what is needed.
+    #[error("your role does not allow this: it needs {0}")]
+    Needs(&'static str),
     /// The user may, but the API token they sent is too narrow.
     #[error("this API token's scope ({}) does not allow that; use a token with a wider scope", .0.label().to_lowercase())]
     TokenScope(portfolio_domain::tokens::TokenScope),

@@ -1,9 +1,10 @@
 //! Gate services: checklists, requests and decisions.
 //!
 //! The programme office ([`Permission::RequestGates`]) requests a project's
-//! next gate and keeps the checklists; only a decider
-//! ([`Permission::DecideGates`], administrators until a board-member role
-//! exists) records the board's decision. The stage rules and the evidence
+//! next gate and keeps the checklists; a department lead or project manager
+//! requests gates for the projects in their scope. Only a decider
+//! ([`Permission::DecideGates`]: board members and administrators) records
+//! the board's decision. The stage rules and the evidence
 //! rules are the domain's, checked inside the store's transaction.
 
 use portfolio_domain::gates::{
@@ -97,12 +98,26 @@ impl App {
         caller: &Caller,
         draft: &GateRequestDraft,
     ) -> Result<GateRequest> {
-        caller.require(Permission::RequestGates)?;
+        caller.require_somewhere(Permission::RequestGates)?;
         let code = draft.project.trim().to_ascii_uppercase();
         if code.is_empty() {
             return Err(
                 ValidationErrors::single("project", "must name the project, e.g. DP-012").into(),
             );
+        }
+        if !caller.can(Permission::RequestGates) {
+            // A department lead or project manager: only for a project in their scope.
+            let project = match self.project(caller, &code).await {
+                Err(AppError::NotFound(_)) => {
+                    return Err(ValidationErrors::single(
+                        "project",
+                        format!("there is no project {code}"),
+                    )
+                    .into())
+                }
+                other => other?,
+            };
+            caller.require_on_project(Permission::RequestGates, (&project).into())?;
         }
         let result = self
             .store

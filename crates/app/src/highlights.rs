@@ -1,8 +1,8 @@
 //! Highlight report services: a project's report per month, the
 //! programme's reports for a month, and the confidence trend.
 //!
-//! Editors ([`Permission::EditProjects`]: the programme office and project
-//! managers) write reports; everyone reads them. The latest month's report
+//! Editors of the project ([`Permission::EditProjects`]: the programme
+//! office everywhere, a department lead or project manager in their scope) write reports; everyone reads them. The latest month's report
 //! sets the project's delivery confidence, in the same transaction.
 
 use portfolio_domain::highlights::{
@@ -79,7 +79,9 @@ impl App {
         version: i64,
         draft: &HighlightDraft,
     ) -> Result<HighlightReport> {
-        caller.require(Permission::EditProjects)?;
+        caller.require_somewhere(Permission::EditProjects)?;
+        let project = self.project(caller, code).await?;
+        caller.require_on_project(Permission::EditProjects, (&project).into())?;
         let mut draft = draft.clone();
         if let Some(p) = period {
             draft.period = month(p)?.as_string();

@@ -31,8 +31,9 @@ pub mod sheets;
 pub mod users;
 
 use portfolio_domain::organisation::{Department, Organisation, Theme, User};
+use portfolio_domain::role;
 use portfolio_domain::tokens::TokenScope;
-use portfolio_domain::Permission;
+use portfolio_domain::{Permission, ProjectKey};
 use portfolio_store::Store;
 
 pub use error::AppError;
@@ -71,14 +72,42 @@ impl Caller {
         self.user.organisation_id
     }
 
+    /// Passes a caller whose role holds the permission across the organisation.
     pub fn require(&self, permission: Permission) -> Result<()> {
         if !self.user.role.allows(permission) {
-            return Err(AppError::Forbidden);
+            return Err(AppError::Needs(role::needed(permission)));
         }
+        self.require_token(permission)
+    }
+
+    /// Passes a caller who may do this to this project: their role allows it
+    /// everywhere, or within their scope and the project is in it.
+    pub fn require_on_project(&self, permission: Permission, project: ProjectKey) -> Result<()> {
+        if !role::can_on_project(&self.user, permission, project) {
+            return Err(AppError::Needs(role::needed(permission)));
+        }
+        self.require_token(permission)
+    }
+
+    /// Passes a caller who may do this to at least some projects, checked
+    /// before a project is read; [`Caller::require_on_project`] follows.
+    pub fn require_somewhere(&self, permission: Permission) -> Result<()> {
+        if !self.user.role.allows_in_scope(permission) {
+            return Err(AppError::Needs(role::needed(permission)));
+        }
+        self.require_token(permission)
+    }
+
+    fn require_token(&self, permission: Permission) -> Result<()> {
         match self.token_scope {
             Some(scope) if !scope.allows(permission) => Err(AppError::TokenScope(scope)),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the caller may do this to this project (see [`Caller::require_on_project`]).
+    pub fn can_on_project(&self, permission: Permission, project: ProjectKey) -> bool {
+        self.require_on_project(permission, project).is_ok()
     }
 
     /// Whether the caller's role, and its token's scope if it came with one,
@@ -218,8 +247,9 @@ impl App {
                 organisation_id: org.id,
                 email: label.to_string(),
                 name: label.to_string(),
-                role: portfolio_domain::Role::Admin,
+                role: portfolio_domain::Role::Administrator,
                 disabled: false,
+                scope: Default::default(),
             },
             data_version,
             reference_version,

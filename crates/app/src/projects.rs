@@ -6,7 +6,9 @@ use portfolio_domain::dashboard::Dashboard;
 use portfolio_domain::filter::ProjectQuery;
 use portfolio_domain::gates::Gate;
 use portfolio_domain::project::Reference;
-use portfolio_domain::{Permission, Project, ProjectDraft, ProjectInput, Stage, ValidationErrors};
+use portfolio_domain::{
+    Permission, Project, ProjectDraft, ProjectInput, ProjectKey, Stage, ValidationErrors,
+};
 use portfolio_store::{AuditEntry, ProjectPage};
 
 use crate::{App, AppError, Caller, OrganisationReference, Result};
@@ -41,7 +43,7 @@ impl App {
 
     /// Validates a draft without writing it (for forms with other errors to show too).
     pub async fn check_project(&self, caller: &Caller, draft: &ProjectDraft) -> Result<()> {
-        caller.require(Permission::EditProjects)?;
+        caller.require_somewhere(Permission::EditProjects)?;
         self.validate_draft(caller, draft).await.map(|_| ())
     }
 
@@ -73,6 +75,20 @@ impl App {
             .await?)
     }
 
+    /// The project, if the caller may do this to it (their role everywhere,
+    /// or their department or project scope covering it).
+    pub async fn project_for(
+        &self,
+        caller: &Caller,
+        code: &str,
+        permission: Permission,
+    ) -> Result<Project> {
+        caller.require_somewhere(permission)?;
+        let project = self.project(caller, code).await?;
+        caller.require_on_project(permission, (&project).into())?;
+        Ok(project)
+    }
+
     pub async fn create_project(&self, caller: &Caller, draft: &ProjectDraft) -> Result<Project> {
         caller.require(Permission::EditProjects)?;
         let reference = self.reference(caller).await?;
@@ -98,12 +114,21 @@ impl App {
         version: i64,
         draft: &ProjectDraft,
     ) -> Result<Project> {
-        caller.require(Permission::EditProjects)?;
-        let input = self.validate_draft(caller, draft).await?;
+        caller.require_somewhere(Permission::EditProjects)?;
         let code = code.to_ascii_uppercase();
+        let read = self.project(caller, &code).await?;
+        caller.require_on_project(Permission::EditProjects, (&read).into())?;
+        let input = self.validate_draft(caller, draft).await?;
+        // A department lead may not move a project out of their scope.
+        caller.require_on_project(
+            Permission::EditProjects,
+            ProjectKey {
+                id: read.id,
+                department_id: input.department.id,
+            },
+        )?;
         // A move to the next stage goes through a gate; an administrator
         // may move it directly, and the audit record says it was an override.
-        let read = self.project(caller, &code).await?;
         let overriding = Gate::is_gated(read.stage, input.stage);
         if overriding && !caller.can(Permission::DecideGates) {
             return Err(gated_move(read.stage, input.stage).into());
@@ -141,8 +166,9 @@ impl App {
         code: &str,
         version: i64,
     ) -> Result<Project> {
-        caller.require(Permission::EditProjects)?;
+        caller.require_somewhere(Permission::EditProjects)?;
         let current = self.project(caller, code).await?;
+        caller.require_on_project(Permission::EditProjects, (&current).into())?;
         if current.stage == Stage::Withdrawn && current.version == version {
             // Already withdrawn: nothing to change, nothing to record.
             return Ok(current);

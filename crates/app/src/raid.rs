@@ -3,8 +3,9 @@
 //! board's agenda will list, and each organisation's scale words.
 //!
 //! Everyone who may read the programme may read the register; adding and
-//! changing items needs [`Permission::EditProjects`] (editors and
-//! administrators), setting the scale words [`Permission::ManageOrganisation`].
+//! changing items needs [`Permission::EditProjects`] for the item's project
+//! (the programme office and administrators for every item, a department
+//! lead or project manager for the projects in their scope), setting the scale words [`Permission::ManageOrganisation`].
 //! Filtering happens here over the organisation's items: a register holds
 //! hundreds of entries, not millions, and one read keeps the heat map and the
 //! list counting exactly the same risks.
@@ -16,7 +17,7 @@ use portfolio_domain::raid::{
 };
 use portfolio_domain::{Permission, ValidationErrors};
 
-use crate::{App, Caller, Result};
+use crate::{App, AppError, Caller, Result};
 
 /// The register as a filter shows it.
 #[derive(Debug, Clone)]
@@ -163,6 +164,32 @@ impl App {
         Ok(risks)
     }
 
+    /// Passes a caller who edits every project, or one whose scope covers the
+    /// item's project; an item of the whole programme (no project) is the
+    /// programme office's.
+    pub async fn require_raid_scope(
+        &self,
+        caller: &Caller,
+        project: Option<&ProjectRef>,
+    ) -> Result<()> {
+        if caller.can(Permission::EditProjects) {
+            return Ok(());
+        }
+        let Some(project) = project else {
+            return Err(AppError::Needs(
+                "the programme office or administrator role (the item belongs to no project)",
+            ));
+        };
+        let found = self
+            .store
+            .all_projects(caller.organisation_id())
+            .await?
+            .into_iter()
+            .find(|p| p.id == project.id)
+            .ok_or(AppError::NotFound("project"))?;
+        caller.require_on_project(Permission::EditProjects, (&found).into())
+    }
+
     /// Checks a draft without storing it; `editing` is the item it would replace.
     pub async fn validate_raid_item(
         &self,
@@ -223,8 +250,10 @@ impl App {
     }
 
     pub async fn create_raid_item(&self, caller: &Caller, draft: &RaidDraft) -> Result<RaidItem> {
-        caller.require(Permission::EditProjects)?;
+        caller.require_somewhere(Permission::EditProjects)?;
         let item = self.validate_raid_item(caller, draft, None).await?;
+        self.require_raid_scope(caller, item.project.as_ref())
+            .await?;
         Ok(self
             .store
             .create_raid_item(caller.organisation_id(), &item, &caller.actor())
@@ -239,10 +268,14 @@ impl App {
         version: i64,
         draft: &RaidDraft,
     ) -> Result<RaidItem> {
-        caller.require(Permission::EditProjects)?;
+        caller.require_somewhere(Permission::EditProjects)?;
         let current = self.store.raid_item(caller.organisation_id(), id).await?;
+        self.require_raid_scope(caller, current.project.as_ref())
+            .await?;
         let item = self
             .validate_raid_item(caller, draft, Some(&current))
+            .await?;
+        self.require_raid_scope(caller, item.project.as_ref())
             .await?;
         Ok(self
             .store

@@ -297,6 +297,8 @@ impl App {
     /// The board pack for a board meeting: the one kept, or a new one as at
     /// the meeting's date (today, when the meeting is still to come).
     pub async fn open_board_pack(&self, caller: &Caller, meeting_id: i64) -> Result<SavedReport> {
+        // Readers follow the meeting page's link to a pack; this may make one.
+        caller.require(Permission::EditProjects)?;
         if let Some(pack) = self.meeting_board_pack(caller, meeting_id).await? {
             return Ok(pack);
         }

@@ -2,7 +2,7 @@
 
 use portfolio_domain::organisation::{parse_email, User};
 use portfolio_domain::tokens::{token_request, TokenRequest};
-use portfolio_domain::{Permission, Role, ValidationErrors};
+use portfolio_domain::{Permission, Role, Scope, ValidationErrors};
 use portfolio_store::{Actor, TokenRecord};
 
 use crate::auth::{hash_password, random_secret, secret_hash, TOKEN_PREFIX};
@@ -20,6 +20,23 @@ impl App {
         password: &str,
         actor: &Actor,
     ) -> Result<User> {
+        self.insert_user(organisation_slug, email, name, role, None, password, actor)
+            .await
+    }
+
+    /// Adds a user; `scope` (departments by name or slug, projects by code)
+    /// is resolved and checked against the role when given.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_user(
+        &self,
+        organisation_slug: &str,
+        email: &str,
+        name: &str,
+        role: Role,
+        scope: Option<(&[String], &[String])>,
+        password: &str,
+        actor: &Actor,
+    ) -> Result<User> {
         let mut errors = ValidationErrors::default();
         let email = errors.check("email", parse_email(email));
         let name = errors.check(
@@ -29,8 +46,15 @@ impl App {
         if !errors.is_empty() {
             return Err(errors.into());
         }
-        let hash = hash_password(password)?;
         let org = self.store.organisation_by_slug(organisation_slug).await?;
+        let scope = match scope {
+            Some((departments, projects)) => {
+                self.resolve_scope(org.id, role, departments, projects, false)
+                    .await?
+            }
+            None => Scope::default(),
+        };
+        let hash = hash_password(password)?;
         let (Some(email), Some(name)) = (email, name) else {
             return Err(AppError::Validation(ValidationErrors::single(
                 "email",
@@ -39,8 +63,175 @@ impl App {
         };
         Ok(self
             .store
-            .create_user(org.id, &email, &name, role, &hash, actor)
+            .create_scoped_user(org.id, &email, &name, role, &scope, &hash, actor)
             .await?)
+    }
+
+    /// Adds a user with a role and, for a department lead or project
+    /// manager, the departments (by name or slug) or projects (by code) it
+    /// is scoped to. Used by the CLI (`actor` = "cli").
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_scoped_user(
+        &self,
+        organisation_slug: &str,
+        email: &str,
+        name: &str,
+        role: Role,
+        departments: &[String],
+        projects: &[String],
+        password: &str,
+        actor: &Actor,
+    ) -> Result<User> {
+        self.insert_user(
+            organisation_slug,
+            email,
+            name,
+            role,
+            Some((departments, projects)),
+            password,
+            actor,
+        )
+        .await
+    }
+
+    /// Changes a user's role and scope (by email), from the command line; audited.
+    pub async fn set_user_role(
+        &self,
+        email: &str,
+        role: Role,
+        departments: &[String],
+        projects: &[String],
+        actor: &Actor,
+    ) -> Result<User> {
+        let user = self.user_by_email(email).await?;
+        let scope = self
+            .resolve_scope(user.organisation_id, role, departments, projects, true)
+            .await?;
+        Ok(self
+            .store
+            .update_user_role(user.organisation_id, user.id, role, &scope, actor)
+            .await?)
+    }
+
+    /// An administrator changes the role and scope of a user of their own
+    /// organisation; a user of another organisation is not found. Audited.
+    pub async fn change_user_role(
+        &self,
+        caller: &Caller,
+        user_id: i64,
+        role: Role,
+        departments: &[String],
+        projects: &[String],
+    ) -> Result<User> {
+        caller.require(Permission::ManageUsers)?;
+        let org = caller.organisation_id();
+        let scope = self
+            .resolve_scope(org, role, departments, projects, true)
+            .await?;
+        if user_id == caller.user.id && role != Role::Administrator {
+            return Err(ValidationErrors::single(
+                "role",
+                "cannot take the administrator role from yourself; ask another administrator",
+            )
+            .into());
+        }
+        Ok(self
+            .store
+            .update_user_role(org, user_id, role, &scope, &caller.actor())
+            .await?)
+    }
+
+    /// The scope a role needs, from department names or slugs and project
+    /// codes of the organisation. Only a department lead has departments and
+    /// only a project manager projects; with `require`, a department lead
+    /// names at least one department and a project manager one project (a
+    /// user added without one edits nothing until given one).
+    async fn resolve_scope(
+        &self,
+        organisation_id: i64,
+        role: Role,
+        departments: &[String],
+        projects: &[String],
+        require: bool,
+    ) -> Result<Scope> {
+        let departments: Vec<&str> = departments
+            .iter()
+            .map(|d| d.trim())
+            .filter(|d| !d.is_empty())
+            .collect();
+        let projects: Vec<String> = projects
+            .iter()
+            .map(|p| p.trim().to_ascii_uppercase())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let mut errors = ValidationErrors::default();
+        match role {
+            _ if !require => {}
+            Role::DepartmentLead if departments.is_empty() => errors.push(
+                "department",
+                "name at least one department for a department lead",
+            ),
+            Role::ProjectManager if projects.is_empty() => {
+                errors.push("project", "name at least one project for a project manager")
+            }
+            _ => {}
+        }
+        if role != Role::DepartmentLead && !departments.is_empty() {
+            errors.push(
+                "department",
+                format!(
+                    "only a department lead has departments, not a {}",
+                    role.label().to_lowercase()
+                ),
+            );
+        }
+        if role != Role::ProjectManager && !projects.is_empty() {
+            errors.push(
+                "project",
+                format!(
+                    "only a project manager has projects, not a {}",
+                    role.label().to_lowercase()
+                ),
+            );
+        }
+        let mut scope = Scope::default();
+        if !departments.is_empty() {
+            let known = self.store.departments(organisation_id).await?;
+            for wanted in &departments {
+                match known.iter().find(|d| {
+                    d.slug.eq_ignore_ascii_case(wanted) || d.name.eq_ignore_ascii_case(wanted)
+                }) {
+                    Some(d) if !scope.departments.contains(&d.id) => scope.departments.push(d.id),
+                    Some(_) => {}
+                    None => {
+                        errors.push(
+                            "department",
+                            format!(
+                            "'{wanted}' is not a department of this organisation; use one of: {}",
+                            known.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                        )
+                    }
+                }
+            }
+        }
+        if !projects.is_empty() {
+            let known = self.store.all_projects(organisation_id).await?;
+            for wanted in &projects {
+                match known.iter().find(|p| &p.code == wanted) {
+                    Some(p) if !scope.projects.contains(&p.id) => scope.projects.push(p.id),
+                    Some(_) => {}
+                    None => errors.push(
+                        "project",
+                        format!("there is no project {wanted} in this organisation"),
+                    ),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        Ok(scope)
     }
 
     pub async fn list_users(&self, organisation_slug: &str) -> Result<Vec<User>> {

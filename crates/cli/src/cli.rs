@@ -550,9 +550,23 @@ pub enum UserCommand {
                       PORTFOLIO_PASSWORD='a long password' portfolio user add --org northmere \\\n      \
                       --email jo@example.org --name 'Jo Bloggs' --role editor\n  \
                       pass show portfolio/jo | portfolio user add --org northmere \\\n      \
-                      --email jo@example.org --name 'Jo Bloggs' --role viewer"
+                      --email jo@example.org --name 'Jo Bloggs' --role viewer\n  \
+                      portfolio user add --org northmere --email lead@example.org --name 'Sam Lead' \\\n      \
+                      --role department_lead --department 'Health and Care'"
     )]
     Add(UserAddArgs),
+
+    /// Change a user's role and scope; audited, and signs them out everywhere.
+    #[command(
+        long_about = "Change a user's role, and the departments (a department lead's) or \
+                      projects (a project manager's) it covers. The change is audited and \
+                      the user is signed out, so their next sign-in has the new role.",
+        after_help = "Examples:\n  \
+                      portfolio user set-role --email sam@example.org --role department_lead \\\n      \
+                      --department 'Health and Care' --department Housing\n  \
+                      portfolio user set-role --email pat@example.org --role project_manager --project DP-012"
+    )]
+    SetRole(UserRoleArgs),
 
     /// List an organisation's users.
     #[command(after_help = "Example:\n  portfolio user list --org northmere")]
@@ -606,33 +620,44 @@ pub struct UserAddArgs {
     #[arg(long, value_name = "NAME")]
     pub name: String,
 
-    /// What the user may do.
-    #[arg(long, value_enum)]
-    pub role: RoleArg,
+    /// What the user may do: admin, programme_office (or editor), department_lead,
+    /// project_manager, board_member or viewer.
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+    pub role: portfolio_domain::Role,
+
+    /// A department (name or slug) a department lead leads; repeat for more.
+    #[arg(long = "department", value_name = "NAME")]
+    pub departments: Vec<String>,
+
+    /// A project (code) a project manager runs; repeat for more.
+    #[arg(long = "project", value_name = "CODE")]
+    pub projects: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RoleArg {
-    /// Everything, including users, tokens and organisation settings.
-    Admin,
-    /// The programme office: adds and edits projects and triages departments' priorities.
-    Editor,
-    /// Reads the programme and submits their department's priorities; edits no projects.
-    #[value(name = "department_lead", alias = "department-lead")]
-    DepartmentLead,
-    /// Reads the programme.
-    Viewer,
+#[derive(Debug, Args)]
+pub struct UserRoleArgs {
+    /// The user's email address.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+
+    /// The user's new role: admin, programme_office (or editor), department_lead,
+    /// project_manager, board_member or viewer.
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+    pub role: portfolio_domain::Role,
+
+    /// A department (name or slug) a department lead leads; repeat for more.
+    #[arg(long = "department", value_name = "NAME")]
+    pub departments: Vec<String>,
+
+    /// A project (code) a project manager runs; repeat for more.
+    #[arg(long = "project", value_name = "CODE")]
+    pub projects: Vec<String>,
 }
 
-impl From<RoleArg> for portfolio_domain::Role {
-    fn from(role: RoleArg) -> Self {
-        match role {
-            RoleArg::Admin => portfolio_domain::Role::Admin,
-            RoleArg::Editor => portfolio_domain::Role::Editor,
-            RoleArg::DepartmentLead => portfolio_domain::Role::DepartmentLead,
-            RoleArg::Viewer => portfolio_domain::Role::Viewer,
-        }
-    }
+/// Reads `--role` as the domain does: by name or label, `editor` as the
+/// programme office; a wrong name is refused listing the roles.
+fn parse_role(s: &str) -> Result<portfolio_domain::Role, String> {
+    portfolio_domain::Role::parse(s)
 }
 
 #[derive(Debug, Subcommand)]

@@ -195,6 +195,105 @@ fn users_are_added_with_a_password_from_stdin_and_can_be_disabled() {
 }
 
 #[test]
+fn a_department_lead_is_added_with_their_departments_and_roles_change() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 3);
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "user",
+            "add",
+            "--org",
+            "test",
+            "--email",
+            "sam@example.org",
+            "--name",
+            "Sam",
+        ];
+        args.extend_from_slice(extra);
+        output(portfolio(&dir, &args).env("PORTFOLIO_PASSWORD", PASSWORD))
+    };
+    // A department lead's department must be one the organisation has.
+    let out = add(&[
+        "--role",
+        "department_lead",
+        "--department",
+        "Ministry of Magic",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'Ministry of Magic' is not a department"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Health and Care"),
+        "lists the departments: {stderr}"
+    );
+    // A viewer has no departments.
+    let out = add(&["--role", "viewer", "--department", "Health and Care"]);
+    assert_eq!(out.status.code(), Some(1));
+    let list = success(&mut portfolio(&dir, &["user", "list", "--org", "test"]));
+    assert!(
+        !list.contains("sam@example.org"),
+        "nothing was added: {list}"
+    );
+
+    let out = add(&[
+        "--role",
+        "department_lead",
+        "--department",
+        "health-and-care",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = success(&mut portfolio(&dir, &["user", "list", "--org", "test"]));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("sam@example.org") && l.contains("department_lead")),
+        "{stdout}"
+    );
+    // `editor` is still read as the programme office.
+    let stdout = success(&mut portfolio(
+        &dir,
+        &[
+            "user",
+            "set-role",
+            "--email",
+            "sam@example.org",
+            "--role",
+            "editor",
+        ],
+    ));
+    assert!(
+        stdout.contains("sam@example.org is now programme office"),
+        "{stdout}"
+    );
+    let out = output(&mut portfolio(
+        &dir,
+        &[
+            "user",
+            "set-role",
+            "--email",
+            "sam@example.org",
+            "--role",
+            "project_manager",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error: project: "));
+    let list = success(&mut portfolio(&dir, &["user", "list", "--org", "test"]));
+    assert!(
+        list.lines()
+            .any(|l| l.contains("sam@example.org") && l.contains("programme_office")),
+        "the refused change left the role: {list}"
+    );
+}
+
+#[test]
 fn generated_projects_export_as_csv_and_json() {
     let dir = TempDir::new();
     let stdout = generate(&dir, "test", 30);
@@ -409,6 +508,7 @@ fn every_command_has_help() {
         &["user"],
         &["user", "add"],
         &["user", "list"],
+        &["user", "set-role"],
         &["user", "set-password"],
         &["user", "disable"],
         &["user", "enable"],

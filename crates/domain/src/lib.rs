@@ -40,5 +40,7 @@ pub use errors::{FieldError, ValidationErrors};
 pub use money::Money;
 pub use project::{CostLine, Project, ProjectCode, ProjectDraft, ProjectInput};
 pub use quarters::FinancialYear;
-pub use role::{Permission, Role};
+pub use role::{
+    can_edit_project, can_on_project, can_request_gate, Permission, ProjectKey, Role, Scope,
+};
 pub use stage::{GovUkPhase, Stage};

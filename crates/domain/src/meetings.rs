@@ -769,16 +769,18 @@ mod tests {
                 organisation_id: 1,
                 email: "chair@council.example".into(),
                 name: "Alex Chair".into(),
-                role: Role::Admin,
+                role: Role::Administrator,
                 disabled: false,
+                scope: Default::default(),
             },
             User {
                 id: 2,
                 organisation_id: 1,
                 email: "gone@council.example".into(),
                 name: "Former Officer".into(),
-                role: Role::Editor,
+                role: Role::ProgrammeOffice,
                 disabled: true,
+                scope: Default::default(),
             },
         ]
     }

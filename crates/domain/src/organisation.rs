@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::role::Role;
+use crate::role::{Role, Scope};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Organisation {
@@ -38,6 +38,9 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub disabled: bool,
+    /// The departments or projects a department lead or project manager acts on.
+    #[serde(default, skip_serializing_if = "Scope::is_empty")]
+    pub scope: Scope,
 }
 
 /// Checks an email address enough to catch typing mistakes; lower-cases it.

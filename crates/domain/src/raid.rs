@@ -1126,6 +1126,7 @@ mod tests {
             name: format!("User {id}"),
             role: Role::Viewer,
             disabled,
+            scope: Default::default(),
         }
     }
 

@@ -4,7 +4,7 @@
 //! never sees a secret in clear.
 
 use portfolio_domain::organisation::User;
-use portfolio_domain::Role;
+use portfolio_domain::{Role, Scope};
 use serde_json::json;
 
 use crate::audit::{record, AuditRecord};
@@ -45,10 +45,11 @@ pub struct SignedIn {
 }
 
 pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.organisation_id, u.email, u.name, u.role, u.disabled, u.password_hash, u.version";
+    "u.id, u.organisation_id, u.email, u.name, u.role, u.scope AS user_scope, u.disabled, u.password_hash, u.version";
 
 pub(crate) fn user_from(row: &sqlx::any::AnyRow) -> Result<UserWithHash> {
     let role: String = get(row, "role")?;
+    let scope: String = get(row, "user_scope")?;
     Ok(UserWithHash {
         user: User {
             id: get(row, "id")?,
@@ -57,13 +58,19 @@ pub(crate) fn user_from(row: &sqlx::any::AnyRow) -> Result<UserWithHash> {
             name: get(row, "name")?,
             role: parse_stored("role", &role, Role::parse)?,
             disabled: get::<i64>(row, "disabled")? != 0,
+            scope: parse_stored("scope", &scope, |s| serde_json::from_str::<Scope>(s))?,
         },
         password_hash: get(row, "password_hash")?,
         version: get(row, "version")?,
     })
 }
 
+fn scope_text(scope: &Scope) -> String {
+    json!({ "departments": scope.departments, "projects": scope.projects }).to_string()
+}
+
 impl Store {
+    /// Adds a user with no scope (see [`Store::create_scoped_user`]).
     pub async fn create_user(
         &self,
         organisation_id: i64,
@@ -73,16 +80,42 @@ impl Store {
         password_hash: &str,
         actor: &Actor,
     ) -> Result<User> {
+        let scope = Scope::default();
+        self.create_scoped_user(
+            organisation_id,
+            email,
+            name,
+            role,
+            &scope,
+            password_hash,
+            actor,
+        )
+        .await
+    }
+
+    /// Adds a user with a role and the departments or projects it is scoped to.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_scoped_user(
+        &self,
+        organisation_id: i64,
+        email: &str,
+        name: &str,
+        role: Role,
+        scope: &Scope,
+        password_hash: &str,
+        actor: &Actor,
+    ) -> Result<User> {
         let _guard = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
-            "INSERT INTO users (organisation_id, email, name, role, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO users (organisation_id, email, name, role, scope, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(organisation_id)
         .bind(email.to_string())
         .bind(name.to_string())
         .bind(role.as_str())
+        .bind(scope_text(scope))
         .bind(password_hash.to_string())
         .bind(now_text())
         .fetch_one(&mut *tx)
@@ -95,6 +128,7 @@ impl Store {
             name: name.to_string(),
             role,
             disabled: false,
+            scope: scope.clone(),
         };
         record(
             &mut tx,
@@ -188,6 +222,70 @@ impl Store {
                 entity: "user",
                 entity_id: user_id,
                 action,
+                before: Some(json!(before.user)),
+                after: Some(json!(after)),
+                actor,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Changes a user's role and scope, audited with the before and after
+    /// (the row is locked first, so concurrent changes apply one after the
+    /// other). The user's sessions end, so they sign in again under the new
+    /// role; an unchanged role and scope writes nothing.
+    pub async fn update_user_role(
+        &self,
+        organisation_id: i64,
+        user_id: i64,
+        role: Role,
+        scope: &Scope,
+        actor: &Actor,
+    ) -> Result<User> {
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET version = version WHERE id = $1 AND organisation_id = $2")
+            .bind(user_id)
+            .bind(organisation_id)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1 AND u.organisation_id = $2"
+        ))
+        .bind(user_id)
+        .bind(organisation_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "user" })?;
+        let before = user_from(&row)?;
+        let mut after = before.user.clone();
+        after.role = role;
+        after.scope = scope.clone();
+        if after == before.user {
+            return Ok(after);
+        }
+        sqlx::query(
+            "UPDATE users SET role = $1, scope = $2, version = version + 1 WHERE id = $3 AND version = $4",
+        )
+        .bind(role.as_str())
+        .bind(scope_text(scope))
+        .bind(user_id)
+        .bind(before.version)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            AuditRecord {
+                organisation_id: Some(organisation_id),
+                entity: "user",
+                entity_id: user_id,
+                action: "role_changed",
                 before: Some(json!(before.user)),
                 after: Some(json!(after)),
                 actor,

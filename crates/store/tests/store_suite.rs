@@ -39,7 +39,7 @@ use portfolio_domain::raid::ActionStatus;
 use portfolio_domain::tokens::TokenScope;
 use portfolio_domain::{
     DeliveryConfidence, FinancialYear, GovUkPhase, Project, ProjectDraft, ProjectInput, Role,
-    Stage, ValidationErrors,
+    Scope, Stage, ValidationErrors,
 };
 use portfolio_store::{
     Actor, Backend, ConnectOptions, GateRequestFilter, ImportCounts, ImportedRow, NewProject,
@@ -295,6 +295,7 @@ backend_tests!(
     organisations_are_separate,
     users_sessions_and_tokens,
     tokens_expire_are_revoked_once_and_stay_in_their_organisation,
+    a_role_and_scope_change_is_read_with_the_user_and_audited,
     hostile_text_is_stored_exactly,
     concurrent_updates_let_exactly_one_win,
     concurrent_creates_get_distinct_codes,
@@ -1272,6 +1273,96 @@ async fn organisations_are_separate(store: &Store) {
 // 9. Users, sessions and tokens
 // ---------------------------------------------------------------------------
 
+async fn a_role_and_scope_change_is_read_with_the_user_and_audited(store: &Store) {
+    let org = migrated_org(store).await;
+    let other = store
+        .create_organisation("elsewhere", "Elsewhere Council", "EC", &actor())
+        .await
+        .unwrap();
+    let scope = Scope {
+        departments: vec![org.departments[0].id],
+        projects: vec![],
+    };
+    let sam = store
+        .create_scoped_user(
+            org.id(),
+            "sam@northmere.example",
+            "Sam",
+            Role::DepartmentLead,
+            &scope,
+            "h",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    store
+        .create_session(
+            "sam-session",
+            sam.id,
+            "csrf",
+            Utc::now() + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let read = store
+        .session("sam-session")
+        .await
+        .unwrap()
+        .expect("session");
+    assert_eq!(
+        read.user.scope, scope,
+        "the scope is read with the session's user"
+    );
+    assert_eq!(read.user.role, Role::DepartmentLead);
+
+    // Another organisation cannot change Sam.
+    let refused = store
+        .update_user_role(other.id, sam.id, Role::Viewer, &Scope::default(), &actor())
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound { .. })),
+        "{refused:?}"
+    );
+
+    let managed = Scope {
+        departments: vec![],
+        projects: vec![41, 42],
+    };
+    let after = store
+        .update_user_role(org.id(), sam.id, Role::ProjectManager, &managed, &actor())
+        .await
+        .unwrap();
+    assert_eq!((after.role, &after.scope), (Role::ProjectManager, &managed));
+    let found = store
+        .user_by_email("sam@northmere.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.user.scope, managed);
+    assert!(
+        store.session("sam-session").await.unwrap().is_none(),
+        "a role change signs the user out"
+    );
+    let history = store.history(org.id(), "user", sam.id).await.unwrap();
+    let change = history.last().expect("audited");
+    assert_eq!(change.action, "role_changed");
+    assert_eq!(change.before.as_ref().unwrap()["role"], "department_lead");
+    assert_eq!(change.after.as_ref().unwrap()["role"], "project_manager");
+    assert_eq!(
+        change.after.as_ref().unwrap()["scope"]["projects"],
+        serde_json::json!([41, 42])
+    );
+    // The same role and scope again writes nothing.
+    store
+        .update_user_role(org.id(), sam.id, Role::ProjectManager, &managed, &actor())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.history(org.id(), "user", sam.id).await.unwrap().len(),
+        history.len()
+    );
+}
+
 async fn tokens_expire_are_revoked_once_and_stay_in_their_organisation(store: &Store) {
     let org = migrated_org(store).await;
     let other = store
@@ -1283,7 +1374,7 @@ async fn tokens_expire_are_revoked_once_and_stay_in_their_organisation(store: &S
             org.id(),
             "ann@northmere.example",
             "Ann",
-            Role::Editor,
+            Role::ProgrammeOffice,
             "h",
             &actor(),
         )
@@ -1294,7 +1385,7 @@ async fn tokens_expire_are_revoked_once_and_stay_in_their_organisation(store: &S
             other.id,
             "olu@elsewhere.example",
             "Olu",
-            Role::Admin,
+            Role::Administrator,
             "h",
             &actor(),
         )
@@ -1375,7 +1466,7 @@ async fn users_sessions_and_tokens(store: &Store) {
             org.id(),
             "ann@northmere.example",
             "Ann Example",
-            Role::Editor,
+            Role::ProgrammeOffice,
             "hash-1",
             &actor(),
         )
@@ -2296,7 +2387,14 @@ async fn two_editors(store: &Store) -> (i64, i64, i64) {
     let mut ids = Vec::new();
     for email in ["ann@northmere.example", "bob@northmere.example"] {
         let user = store
-            .create_user(org.id(), email, "Editor", Role::Editor, "hash", &actor())
+            .create_user(
+                org.id(),
+                email,
+                "Editor",
+                Role::ProgrammeOffice,
+                "hash",
+                &actor(),
+            )
             .await
             .unwrap();
         ids.push(user.id);
@@ -5691,7 +5789,7 @@ mod notifications {
                 org.id(),
                 email,
                 "Pat Manager",
-                Role::Editor,
+                Role::ProgrammeOffice,
                 "hash",
                 &actor(),
             )

@@ -69,6 +69,12 @@ fn problem(
     }
 }
 
+/// A refusal for want of a role or scope, logged so an administrator can
+/// see who tried what (the trace layer adds the request's method and path).
+pub fn log_refusal(e: &AppError) {
+    tracing::warn!(refusal = %e, "request refused");
+}
+
 pub fn log_internal(e: &AppError) {
     let mut chain = format!("{e}");
     let mut source = std::error::Error::source(e);
@@ -169,6 +175,13 @@ impl IntoResponse for ApiError {
                     StatusCode::FORBIDDEN,
                     problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", "your role does not allow this".into(), vec![]),
                 ),
+                e @ AppError::Needs(_) => {
+                    log_refusal(&e);
+                    (
+                    StatusCode::FORBIDDEN,
+                    problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", e.to_string(), vec![]),
+                )
+                }
                 e @ AppError::TokenScope(_) => (
                     StatusCode::FORBIDDEN,
                     problem(StatusCode::FORBIDDEN, "token-scope", "Not allowed by this token", e.to_string(), vec![]),
@@ -217,6 +230,14 @@ impl IntoResponse for PageError {
                 "You do not have permission to do that",
                 "Your role does not allow this. If you think it should, ask your programme office administrator. If you were filling in a form, go back, refresh the page and try again.".to_string(),
             ),
+            AppError::Needs(needed) => {
+                log_refusal(&self.0);
+                (
+                StatusCode::FORBIDDEN,
+                "You do not have permission to do that",
+                format!("This needs {needed}. If you think your role should allow it, ask your programme office administrator."),
+            )
+            }
             AppError::TokenScope(_) => (StatusCode::FORBIDDEN, "You do not have permission to do that", self.0.to_string()),
             AppError::Validation(errors) => (StatusCode::BAD_REQUEST, "There is a problem", errors.to_string()),
             AppError::Conflict { .. } => (StatusCode::CONFLICT, "Changed by someone else", self.0.to_string()),

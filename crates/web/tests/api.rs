@@ -841,7 +841,7 @@ async fn other_organisation(
             "other",
             "someone@other.example",
             "Someone",
-            Role::Admin,
+            Role::Administrator,
             PASSWORD,
             actor,
         )

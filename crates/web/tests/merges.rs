@@ -374,7 +374,7 @@ async fn an_undo_after_a_later_edit_is_refused_and_another_organisation_cannot_s
             "other",
             "someone@other.example",
             "Someone",
-            portfolio_domain::Role::Admin,
+            portfolio_domain::Role::Administrator,
             common::PASSWORD,
             &actor,
         )

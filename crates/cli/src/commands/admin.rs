@@ -42,11 +42,13 @@ pub async fn user(global: &GlobalOptions, command: UserCommand) -> anyhow::Resul
         UserCommand::Add(args) => {
             let password = read_password(&format!("Password for {}", args.email))?;
             let user = app
-                .add_user(
+                .add_scoped_user(
                     &args.org,
                     &args.email,
                     &args.name,
-                    args.role.into(),
+                    args.role,
+                    &args.departments,
+                    &args.projects,
                     &password,
                     &actor,
                 )
@@ -82,6 +84,23 @@ pub async fn user(global: &GlobalOptions, command: UserCommand) -> anyhow::Resul
                 ));
             }
             out(&text)?;
+        }
+        UserCommand::SetRole(args) => {
+            let user = app
+                .set_user_role(
+                    &args.email,
+                    args.role,
+                    &args.departments,
+                    &args.projects,
+                    &actor,
+                )
+                .await?;
+            out(&format!(
+                "{} is now {}{}; they have been signed out everywhere.\n",
+                user.email,
+                user.role.label().to_lowercase(),
+                scope_words(&args.departments, &args.projects)
+            ))?;
         }
         UserCommand::SetPassword { email } => {
             let password = read_password(&format!("New password for {email}"))?;
@@ -189,4 +208,19 @@ pub async fn token(global: &GlobalOptions, command: TokenCommand) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// " for Housing, Health and Care" / " for DP-012": what a scoped role covers, as given.
+fn scope_words(departments: &[String], projects: &[String]) -> String {
+    let named: Vec<&str> = departments
+        .iter()
+        .chain(projects)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if named.is_empty() {
+        String::new()
+    } else {
+        format!(" for {}", named.join(", "))
+    }
 }

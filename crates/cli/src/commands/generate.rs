@@ -38,7 +38,7 @@ pub async fn generate(global: &GlobalOptions, args: GenerateArgs) -> anyhow::Res
             slug,
             &admin_email,
             "Administrator",
-            Role::Admin,
+            Role::Administrator,
             &password,
             &actor,
         )

@@ -26,6 +26,16 @@ pub const ADMIN_NAME: &str = "Demo Administrator";
 /// A department lead of Health and Care, who submits priorities (same password as the administrator).
 pub const LEAD_EMAIL: &str = "lead@northmere.example";
 pub const LEAD_NAME: &str = "Demo Department Lead";
+/// The department the demo lead leads (a slug of [`DEPARTMENTS`]).
+pub const LEAD_DEPARTMENT: &str = "health-and-care";
+/// A project manager running one Families and Communities project, the
+/// first by code with a RAID item (same password as the administrator).
+pub const MANAGER_EMAIL: &str = "manager@northmere.example";
+pub const MANAGER_NAME: &str = "Demo Project Manager";
+pub const MANAGER_DEPARTMENT: &str = "families-and-communities";
+/// A member of the programme board, who decides gates (same password as the administrator).
+pub const BOARD_EMAIL: &str = "board@northmere.example";
+pub const BOARD_NAME: &str = "Demo Board Member";
 pub const CODE_PREFIX: &str = "DP";
 
 pub const DEPARTMENTS: [(&str, &str); 5] = [

@@ -18,7 +18,7 @@ pub const OWNERS: [(&str, &str, Role); 5] = [
     (
         "programme.manager@northmere.example",
         "Marcus Reid",
-        Role::Editor,
+        Role::ProgrammeOffice,
     ),
     (
         "finance.head@northmere.example",

@@ -116,7 +116,7 @@ pub(crate) async fn project_section(
     Ok(context! {
         requests => requests.iter().map(request_view).collect::<Vec<_>>(),
         next, pending,
-        can_request => session.caller().can(Permission::RequestGates) && next.is_some() && !pending,
+        can_request => session.caller().can_on_project(Permission::RequestGates, project.into()) && next.is_some() && !pending,
     })
 }
 
@@ -288,7 +288,12 @@ pub async fn decide(
         reasons: fields.get("reasons").to_string(),
         conditions: fields.get("conditions").to_string(),
     };
-    let result = match fields.version() {
+    // A caller who may not decide is told so before anything about the form.
+    let allowed_version = session
+        .caller()
+        .require(Permission::DecideGates)
+        .and_then(|()| fields.version());
+    let result = match allowed_version {
         Ok(version) => {
             state
                 .app
@@ -312,10 +317,10 @@ pub async fn decide(
             )
             .await
         }
-        Err(AppError::Forbidden) => {
+        Err(AppError::Forbidden | AppError::Needs(_)) => {
             let errors = ValidationErrors::single(
                 "outcome",
-                "can be recorded only by someone with the right to decide gates (an administrator); your role cannot",
+                "can be recorded only by someone with the right to decide gates (a board member or an administrator); your role cannot",
             );
             render_request(
                 &state,
@@ -420,8 +425,13 @@ pub async fn new_request(
     session: PageSession,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    session.caller().require(Permission::RequestGates)?;
+    session
+        .caller()
+        .require_somewhere(Permission::RequestGates)?;
     let project = state.app.project(session.caller(), &code).await?;
+    session
+        .caller()
+        .require_on_project(Permission::RequestGates, (&project).into())?;
     render_request_form(
         &state,
         &session,
@@ -441,8 +451,13 @@ pub async fn create_request(
 ) -> Result<Response, PageError> {
     let fields = Fields::new(pairs);
     session.check_csrf(fields.get("csrf_token"))?;
-    session.caller().require(Permission::RequestGates)?;
+    session
+        .caller()
+        .require_somewhere(Permission::RequestGates)?;
     let project = state.app.project(session.caller(), &code).await?;
+    session
+        .caller()
+        .require_on_project(Permission::RequestGates, (&project).into())?;
     let checklist: Option<GateChecklist> = match Gate::next_from(project.stage) {
         Some(gate) => Some(
             state

@@ -157,7 +157,7 @@ pub async fn project_page(
             p => context! { code => project.code.clone(), title => project.title.clone(), confidence => confidence_view(project.confidence) },
             reports => reports.iter().map(report_view).collect::<Vec<_>>(),
             this_month => this_month.label(), this_month_value => this_month.as_string(), has_this_month, done,
-            can_edit => caller.can(Permission::EditProjects), ..base
+            can_edit => caller.can_on_project(Permission::EditProjects, (&project).into()), ..base
         },
     ))
 }
@@ -170,10 +170,15 @@ pub async fn report_page(
     let base = layout(&state, &session, "register").await?;
     let caller = session.caller();
     let report = state.app.highlight_report(caller, &code, &period).await?;
+    let can_edit = state
+        .app
+        .project_for(caller, &code, Permission::EditProjects)
+        .await
+        .is_ok();
     Ok(render_status(
         StatusCode::OK,
         "highlight.html",
-        context! { r => report_view(&report), can_edit => caller.can(Permission::EditProjects), ..base },
+        context! { r => report_view(&report), can_edit, ..base },
     ))
 }
 
@@ -337,7 +342,10 @@ pub async fn new_page(
     session: PageSession,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    session.caller().require(Permission::EditProjects)?;
+    state
+        .app
+        .project_for(session.caller(), &code, Permission::EditProjects)
+        .await?;
     let mut values = HashMap::new();
     values.insert("period".to_string(), Month::of(today()).as_string());
     // Start from the latest report: milestones and top items carry over.
@@ -375,7 +383,9 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     let fields = Fields::new(pairs);
     session.check_csrf(fields.get("csrf_token"))?;
-    session.caller().require(Permission::EditProjects)?;
+    session
+        .caller()
+        .require_somewhere(Permission::EditProjects)?;
     let draft = draft_of(&fields, &item_ids(&state, &session, &code).await?);
     match state
         .app
@@ -409,7 +419,10 @@ pub async fn edit_page(
     session: PageSession,
     Path((code, period)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    session.caller().require(Permission::EditProjects)?;
+    state
+        .app
+        .project_for(session.caller(), &code, Permission::EditProjects)
+        .await?;
     let report = state
         .app
         .highlight_report(session.caller(), &code, &period)
@@ -434,7 +447,10 @@ pub async fn update(
 ) -> Result<Response, PageError> {
     let fields = Fields::new(pairs);
     session.check_csrf(fields.get("csrf_token"))?;
-    session.caller().require(Permission::EditProjects)?;
+    state
+        .app
+        .project_for(session.caller(), &code, Permission::EditProjects)
+        .await?;
     let report = state
         .app
         .highlight_report(session.caller(), &code, &period)

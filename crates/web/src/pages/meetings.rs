@@ -812,8 +812,8 @@ pub async fn decide(
     let refusal = match result {
         Ok(_) => return Ok(Redirect::to(&format!("/meetings/{}?done=decided#item-{}", record.meeting.id, item.id)).into_response()),
         Err(AppError::Validation(errors)) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
-        Err(AppError::Forbidden) => (
-            ValidationErrors::single("outcome", "can be recorded only by someone with the right to decide for the board (an administrator); your role cannot"),
+        Err(AppError::Forbidden | AppError::Needs(_)) => (
+            ValidationErrors::single("outcome", "can be recorded only by someone with the right to decide for the board (a board member or an administrator); your role cannot"),
             StatusCode::FORBIDDEN,
         ),
         Err(AppError::Conflict { .. }) => (

@@ -379,7 +379,11 @@ async fn triage(
     session.check_csrf(fields.get("csrf_token"))?;
     let id = parse_id(&id)?;
     let caller = session.caller();
-    let result = match fields.version() {
+    // A caller who may not triage is told so before anything about the form.
+    let allowed_version = caller
+        .require(Permission::TriagePriorities)
+        .and_then(|()| fields.version());
+    let result = match allowed_version {
         Err(e) => Err(e),
         Ok(version) => match decision {
             Decision::Accept => state

@@ -248,7 +248,9 @@ pub(crate) async fn page(
             plan, raid, gates, p => project_view(&project), history, saved => matches!(notice, Notice::Saved),
             merged => matches!(notice, Notice::Merged), undone => matches!(notice, Notice::Undone),
             priority_score,
-            lineage => lineage_view(&lineage), project_scenarios, change_requests, imported_from, undo_error, errors, ..base
+            lineage => lineage_view(&lineage), project_scenarios, change_requests, imported_from, undo_error, errors,
+            can_edit => session.caller().can_on_project(portfolio_domain::Permission::EditProjects, (&project).into()),
+            ..base
         },
     ))
 }
@@ -412,8 +414,12 @@ pub async fn edit_form(
 ) -> Result<Response, PageError> {
     session
         .caller()
-        .require(portfolio_domain::Permission::EditProjects)?;
+        .require_somewhere(portfolio_domain::Permission::EditProjects)?;
     let project = state.app.project(session.caller(), &code).await?;
+    session.caller().require_on_project(
+        portfolio_domain::Permission::EditProjects,
+        (&project).into(),
+    )?;
     let form = ProjectForm::from_project(&project);
     render_form(
         &state,

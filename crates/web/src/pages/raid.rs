@@ -47,8 +47,13 @@ const SCORES: [(&str, &str); 3] = [
     ("target", "Target"),
 ];
 
+/// Whether the caller may add items to some project: the programme office
+/// everywhere, a department lead or project manager within their scope.
 fn can_edit(session: &PageSession) -> bool {
-    session.caller().can(Permission::EditProjects)
+    session
+        .caller()
+        .require_somewhere(Permission::EditProjects)
+        .is_ok()
 }
 
 fn rating_view(r: Rating) -> Value {
@@ -275,6 +280,11 @@ pub async fn item_page(
             .map(|r| r.title),
         None => None,
     };
+    let manage = state
+        .app
+        .require_raid_scope(session.caller(), item.project.as_ref())
+        .await
+        .is_ok();
     let history: Vec<Value> = state
         .app
         .raid_history(caller, item.id)
@@ -294,7 +304,7 @@ pub async fn item_page(
         "raid_item.html",
         context! {
             item => item_view(&item, &scales, today), linked_title => linked, history,
-            saved => q.done.is_some(), manage => can_edit(&session), ..base
+            saved => q.done.is_some(), manage, ..base
         },
     ))
 }
@@ -676,7 +686,9 @@ pub async fn new_form(
     session: PageSession,
     Query(q): Query<NewQuery>,
 ) -> Result<Response, PageError> {
-    session.caller().require(Permission::EditProjects)?;
+    session
+        .caller()
+        .require_somewhere(Permission::EditProjects)?;
     let kind = q
         .kind
         .as_deref()
@@ -708,7 +720,9 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     let fields = Fields::new(pairs);
     session.check_csrf(fields.get("csrf_token"))?;
-    session.caller().require(Permission::EditProjects)?;
+    session
+        .caller()
+        .require_somewhere(Permission::EditProjects)?;
     let kind = RaidKind::parse(fields.get("kind"))
         .map_err(|e| AppError::Validation(ValidationErrors::single("kind", e)))?;
     let read = read_form(&fields, kind);
@@ -771,10 +785,16 @@ pub async fn edit_form(
     session: PageSession,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    session.caller().require(Permission::EditProjects)?;
+    session
+        .caller()
+        .require_somewhere(Permission::EditProjects)?;
     let item = state
         .app
         .raid_item(session.caller(), parse_id(&id)?)
+        .await?;
+    state
+        .app
+        .require_raid_scope(session.caller(), item.project.as_ref())
         .await?;
     render_form(
         &state,
@@ -798,9 +818,15 @@ pub async fn update(
 ) -> Result<Response, PageError> {
     let fields = Fields::new(pairs);
     session.check_csrf(fields.get("csrf_token"))?;
-    session.caller().require(Permission::EditProjects)?;
+    session
+        .caller()
+        .require_somewhere(Permission::EditProjects)?;
     let id = parse_id(&id)?;
     let item = state.app.raid_item(session.caller(), id).await?;
+    state
+        .app
+        .require_raid_scope(session.caller(), item.project.as_ref())
+        .await?;
     let read = read_form(&fields, item.kind);
     let result = match (read.local.is_empty(), fields.version()) {
         (false, _) => Err(AppError::Validation(
@@ -875,7 +901,10 @@ pub(crate) async fn project_summary(
         .of_kind(RaidKind::Risk)
         .map(|i| item_view(i, &scales, register.today))
         .collect();
-    Ok(
-        context! { code => code, counts, risks, open => register.items.len(), manage => can_edit(session) },
-    )
+    let manage = state
+        .app
+        .project_for(session.caller(), code, Permission::EditProjects)
+        .await
+        .is_ok();
+    Ok(context! { code => code, counts, risks, open => register.items.len(), manage })
 }

@@ -101,7 +101,7 @@ impl TestApp {
                 "northmere",
                 EDITOR_EMAIL,
                 "PMO",
-                Role::Editor,
+                Role::ProgrammeOffice,
                 PASSWORD,
                 &actor,
             )
