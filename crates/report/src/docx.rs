@@ -8,7 +8,7 @@ use std::io::{Cursor, Read, Write};
 
 use docx_rs::{
     AlignmentType, BreakType, Docx, PageMargin, Paragraph, Pic, Run, RunFonts, Shading, ShdType,
-    Style, StyleType, Table, TableCell, TableRow, WidthType,
+    Style, StyleType, Table, TableCell, TableLayoutType, TableRow, WidthType,
 };
 use portfolio_domain::report::{Block, Report, Table as ReportTable};
 
@@ -125,8 +125,12 @@ fn table(t: &ReportTable) -> Table {
                 .collect(),
         ));
     }
+    // Fixed layout: the grid gives every column's width, so a word
+    // processor lays out a long table without measuring every cell first
+    // (LibreOffice takes minutes over 10,000 autofit rows).
     Table::new(rows)
         .set_grid(grid)
+        .layout(TableLayoutType::Fixed)
         .width(TEXT_WIDTH, WidthType::Dxa)
 }
 
