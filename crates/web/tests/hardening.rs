@@ -579,3 +579,22 @@ async fn a_second_factor_is_set_up_asked_for_at_sign_in_and_turned_off() {
     );
     t.finish().await;
 }
+
+#[tokio::test]
+async fn the_most_negative_amount_is_refused_with_a_problem_not_a_dropped_connection() {
+    let t = TestApp::start().await;
+    let mut draft = common::valid_draft();
+    draft["costs"] =
+        serde_json::json!([{"year": "2026/27", "capital_pence": 0, "revenue_pence": i64::MIN}]);
+    let r = t
+        .json(
+            Method::POST,
+            "/api/v1/projects",
+            &t.admin_token,
+            None,
+            &draft,
+        )
+        .await;
+    r.problem(422, Some("costs[0].revenue_pence"));
+    t.finish().await;
+}
