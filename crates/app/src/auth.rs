@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 use portfolio_domain::organisation::{parse_email, User};
 use portfolio_domain::ValidationErrors;
 
+use portfolio_store::SignInOutcome;
+
 use crate::{App, AppError, Caller, Result};
 
 /// Minimum password length (NCSC: length over complexity rules).
@@ -49,6 +51,26 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The most common passwords, one a line (see the file's header for its source
+/// and licence), embedded in the binary.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// Whether a password is on the deny-list of common passwords, ignoring case.
+pub fn is_common_password(password: &str) -> bool {
+    static LIST: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let list = LIST.get_or_init(|| {
+        COMMON_PASSWORDS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+    list.contains(password.trim().to_lowercase().as_str())
+}
+
+/// The password rules, following NCSC guidance: length over complexity, and
+/// none of the most common passwords.
 pub fn check_password_rules(password: &str) -> Result<(), String> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LENGTH {
@@ -57,7 +79,29 @@ pub fn check_password_rules(password: &str) -> Result<(), String> {
     if len > MAX_PASSWORD_LENGTH {
         return Err(format!("must be {MAX_PASSWORD_LENGTH} characters or fewer"));
     }
+    if is_common_password(password) {
+        return Err(
+            "is one of the most commonly used passwords, so it is easy to guess: choose another, for example three random words"
+                .to_string(),
+        );
+    }
     Ok(())
+}
+
+/// The password rules, and the password must not be the user's email address.
+pub fn check_password_for(email: &str, password: &str) -> Result<(), String> {
+    check_password_rules(password)?;
+    if password.trim().eq_ignore_ascii_case(email.trim()) {
+        return Err("must not be your email address".to_string());
+    }
+    Ok(())
+}
+
+/// Hashes a new password for the user with this email, after checking the rules.
+pub fn hash_password_for(email: &str, password: &str) -> Result<String> {
+    check_password_for(email, password)
+        .map_err(|m| AppError::Validation(ValidationErrors::single("password", m)))?;
+    hash_password(password)
 }
 
 pub fn hash_password(password: &str) -> Result<String> {
@@ -99,39 +143,181 @@ fn decoy_hash() -> &'static str {
 
 const SIGN_IN_FAILED: &str = "Enter a correct email address and password";
 
+/// Throttling of sign-in attempts: at most this many failures for one account
+/// (email address, known or not) within [`THROTTLE_WINDOW_MINUTES`]...
+pub const ACCOUNT_FAILURE_LIMIT: usize = 5;
+/// ...and at most this many from one client address.
+pub const ADDRESS_FAILURE_LIMIT: usize = 20;
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+
+/// How long a password-checked sign-in waits for its security code.
+const PENDING_SECOND_FACTOR_MINUTES: i64 = 5;
+
+/// How long until attempts are allowed again, given the times of the recent
+/// failures (oldest first): `None` while fewer than `limit` fall within the
+/// window. Attempts resume when enough of them have aged out of the window.
+pub fn throttle_wait(
+    failures: &[chrono::DateTime<chrono::Utc>],
+    limit: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::Duration> {
+    let window = chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let recent: Vec<_> = failures.iter().filter(|t| **t > now - window).collect();
+    if limit == 0 || recent.len() < limit {
+        return None;
+    }
+    let reopens = *recent[recent.len() - limit] + window;
+    (reopens > now).then(|| reopens - now)
+}
+
+/// Whole minutes to tell the user, rounded up, at least one.
+fn minutes_to_wait(wait: chrono::Duration) -> i64 {
+    ((wait.num_seconds() + 59) / 60).max(1)
+}
+
+/// Where a sign-in attempt came from, for throttling and the audit trail.
+fn address_text(address: Option<std::net::IpAddr>) -> String {
+    address.map(|a| a.to_string()).unwrap_or_default()
+}
+
+/// The first step of signing in: either signed in, or the password was right
+/// and the account's security code is needed next.
+#[derive(Debug, Clone)]
+pub enum SignInStep {
+    SignedIn(NewSession),
+    CodeNeeded(PendingSignIn),
+}
+
+/// A sign-in waiting for its security code: the secret id for a short-lived
+/// cookie and the CSRF token for the code form.
+#[derive(Debug, Clone)]
+pub struct PendingSignIn {
+    pub pending_id: String,
+    pub csrf_token: String,
+}
+
 impl App {
-    /// Checks an email and password; on success opens a session.
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession> {
+    /// Refuses with [`AppError::TooManyAttempts`] while the account or the
+    /// address has failed too often recently (recorded in the audit trail
+    /// for a known user).
+    pub(crate) async fn check_throttle(
+        &self,
+        email: &str,
+        address: &str,
+        user: Option<&User>,
+    ) -> Result<()> {
+        let now = chrono::Utc::now();
+        let since = now - chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
+        let (by_account, by_address) = self
+            .store
+            .sign_in_failures_since(email, address, since)
+            .await?;
+        let wait = [
+            throttle_wait(&by_account, ACCOUNT_FAILURE_LIMIT, now),
+            throttle_wait(&by_address, ADDRESS_FAILURE_LIMIT, now),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        let Some(wait) = wait else { return Ok(()) };
+        tracing::warn!(address, "sign-in refused: too many failed attempts");
+        self.store
+            .record_sign_in_attempt(email, address, user, SignInOutcome::Throttled)
+            .await?;
+        Err(AppError::TooManyAttempts {
+            minutes: minutes_to_wait(wait),
+        })
+    }
+
+    /// Checks an email and password; on success opens a session, or, when
+    /// the account has a second factor, a pending sign-in awaiting the code.
+    /// Failures count towards throttling per account and per address.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<SignInStep> {
         let refuse = || AppError::Validation(ValidationErrors::single("email", SIGN_IN_FAILED));
         let email = parse_email(email).map_err(|_| refuse())?;
-        if password.is_empty() || password.len() > MAX_PASSWORD_LENGTH * 4 {
-            return Err(refuse());
-        }
+        let address = address_text(address);
         let found = self.store.user_by_email(&email).await?;
+        self.check_throttle(&email, &address, found.as_ref().map(|f| &f.user))
+            .await?;
+        let failed = |user: Option<User>, reason: &'static str| {
+            let (email, address) = (email.clone(), address.clone());
+            async move {
+                tracing::info!(address, reason, "sign-in failed");
+                self.store
+                    .record_sign_in_attempt(
+                        &email,
+                        &address,
+                        user.as_ref(),
+                        SignInOutcome::Failed(reason),
+                    )
+                    .await?;
+                Err::<SignInStep, AppError>(refuse())
+            }
+        };
+        if password.is_empty() || password.len() > MAX_PASSWORD_LENGTH * 4 {
+            return failed(found.map(|f| f.user), "no usable password given").await;
+        }
         let Some(found) = found else {
             verify_password(password, decoy_hash());
-            return Err(refuse());
+            return failed(None, "unknown email address").await;
         };
-        if !verify_password(password, &found.password_hash) || found.user.disabled {
-            self.store.record_sign_in(&found.user, false).await?;
-            return Err(refuse());
+        if !verify_password(password, &found.password_hash) {
+            return failed(Some(found.user), "wrong password").await;
         }
-        self.store.record_sign_in(&found.user, true).await?;
+        if found.user.disabled {
+            return failed(Some(found.user), "account disabled").await;
+        }
+        if self.store.totp_of(found.user.id).await?.is_some() {
+            let pending_id = random_secret();
+            let csrf_token = random_secret();
+            let expires =
+                chrono::Utc::now() + chrono::Duration::minutes(PENDING_SECOND_FACTOR_MINUTES);
+            self.store
+                .create_pending_session(
+                    &secret_hash(&pending_id),
+                    found.user.id,
+                    &csrf_token,
+                    expires,
+                )
+                .await?;
+            self.store
+                .record_sign_in_attempt(
+                    &email,
+                    &address,
+                    Some(&found.user),
+                    SignInOutcome::CodeNeeded,
+                )
+                .await?;
+            return Ok(SignInStep::CodeNeeded(PendingSignIn {
+                pending_id,
+                csrf_token,
+            }));
+        }
+        let session = self.open_session(found.user, &address).await?;
+        Ok(SignInStep::SignedIn(session))
+    }
+
+    /// Opens a new session (a fresh id each time) for a user who has just
+    /// proved who they are, and records the sign-in.
+    pub(crate) async fn open_session(&self, user: User, address: &str) -> Result<NewSession> {
         let session_id = random_secret();
         let csrf_token = random_secret();
         let expires = chrono::Utc::now() + self.settings.session_lifetime;
         self.store
-            .create_session(
-                &secret_hash(&session_id),
-                found.user.id,
-                &csrf_token,
-                expires,
-            )
+            .create_session(&secret_hash(&session_id), user.id, &csrf_token, expires)
+            .await?;
+        self.store
+            .record_sign_in_attempt(&user.email, address, Some(&user), SignInOutcome::SignedIn)
             .await?;
         Ok(NewSession {
             session_id,
             csrf_token,
-            user: found.user,
+            user,
         })
     }
 
@@ -162,6 +348,7 @@ impl App {
     /// The caller an API token belongs to.
     pub async fn token_caller(&self, token: &str) -> Result<Caller> {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+            tracing::info!("API request refused: not an API token");
             return Err(AppError::Unauthenticated);
         }
         match self.store.user_by_token(&secret_hash(token)).await? {
@@ -171,7 +358,10 @@ impl App {
                 reference_version: token.signed_in.reference_version,
                 token_scope: Some(token.scope),
             }),
-            None => Err(AppError::Unauthenticated),
+            None => {
+                tracing::info!("API request refused: unknown, expired or revoked token");
+                Err(AppError::Unauthenticated)
+            }
         }
     }
 }
@@ -195,6 +385,55 @@ mod tests {
     fn short_passwords_are_refused() {
         assert!(hash_password("short").is_err());
         assert!(check_password_rules(&"a".repeat(12)).is_ok());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        for common in [
+            "qwerty123456",
+            "QWERTY123456",
+            "1qaz2wsx3edc",
+            " LeaveMeAlone ",
+        ] {
+            let err = check_password_rules(common).expect_err(common);
+            assert!(err.contains("most commonly used"), "{common}: {err}");
+            assert!(hash_password(common).is_err());
+        }
+        assert!(is_common_password("password"));
+        assert!(!is_common_password("correct horse battery staple"));
+        assert!(check_password_rules("correct horse battery staple").is_ok());
+    }
+
+    #[test]
+    fn the_email_address_is_not_a_password() {
+        let err = check_password_for("Jo.Bloggs@example.org", "jo.bloggs@EXAMPLE.org").unwrap_err();
+        assert_eq!(err, "must not be your email address");
+        assert!(hash_password_for("jo.bloggs@example.org", "jo.bloggs@example.org").is_err());
+        assert!(check_password_for("jo.bloggs@example.org", "a long and unusual phrase").is_ok());
+    }
+
+    #[test]
+    fn throttling_starts_at_the_limit_and_ends_as_failures_age() {
+        let now = chrono::Utc::now();
+        let ago = |m: i64| now - chrono::Duration::minutes(m);
+        let four = [ago(10), ago(8), ago(6), ago(1)];
+        assert_eq!(throttle_wait(&four, ACCOUNT_FAILURE_LIMIT, now), None);
+        let five = [ago(10), ago(8), ago(6), ago(2), ago(1)];
+        let wait = throttle_wait(&five, ACCOUNT_FAILURE_LIMIT, now).expect("throttled");
+        assert_eq!(
+            wait,
+            chrono::Duration::minutes(5),
+            "the oldest ages out in 5 minutes"
+        );
+        assert_eq!(minutes_to_wait(wait), 5);
+        // Failures older than the window do not count.
+        let old = [ago(40), ago(30), ago(20), ago(2), ago(1)];
+        assert_eq!(throttle_wait(&old, ACCOUNT_FAILURE_LIMIT, now), None);
+        // Six failures: open again when the second oldest ages out.
+        let six = [ago(14), ago(12), ago(6), ago(3), ago(2), ago(1)];
+        let wait = throttle_wait(&six, ACCOUNT_FAILURE_LIMIT, now).unwrap();
+        assert_eq!(minutes_to_wait(wait), 3);
+        assert_eq!(minutes_to_wait(chrono::Duration::seconds(5)), 1);
     }
 
     #[test]

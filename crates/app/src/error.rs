@@ -29,6 +29,9 @@ pub enum AppError {
     /// The user may, but the API token they sent is too narrow.
     #[error("this API token's scope ({}) does not allow that; use a token with a wider scope", .0.label().to_lowercase())]
     TokenScope(portfolio_domain::tokens::TokenScope),
+    /// Sign-in throttled after too many failed attempts.
+    #[error("Too many attempts — try again in {}", in_minutes(.minutes))]
+    TooManyAttempts { minutes: i64 },
     #[error("internal error")]
     Internal(#[source] StoreError),
 }
@@ -51,5 +54,14 @@ impl From<StoreError> for AppError {
 impl From<ValidationErrors> for AppError {
     fn from(e: ValidationErrors) -> Self {
         AppError::Validation(e)
+    }
+}
+
+/// "1 minute", "5 minutes".
+fn in_minutes(minutes: &i64) -> String {
+    if *minutes == 1 {
+        "1 minute".to_string()
+    } else {
+        format!("{minutes} minutes")
     }
 }

@@ -27,6 +27,7 @@ pub mod reports;
 pub mod roadmap;
 pub mod scenarios;
 pub mod scoring;
+pub mod second_factor;
 pub mod sheets;
 pub mod users;
 

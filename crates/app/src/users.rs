@@ -5,7 +5,7 @@ use portfolio_domain::tokens::{token_request, TokenRequest};
 use portfolio_domain::{Permission, Role, Scope, ValidationErrors};
 use portfolio_store::{Actor, TokenRecord};
 
-use crate::auth::{hash_password, random_secret, secret_hash, TOKEN_PREFIX};
+use crate::auth::{hash_password_for, random_secret, secret_hash, TOKEN_PREFIX};
 use crate::{App, AppError, Caller, Result};
 
 impl App {
@@ -54,7 +54,7 @@ impl App {
             }
             None => Scope::default(),
         };
-        let hash = hash_password(password)?;
+        let hash = hash_password_for(email.as_deref().unwrap_or_default(), password)?;
         let (Some(email), Some(name)) = (email, name) else {
             return Err(AppError::Validation(ValidationErrors::single(
                 "email",
@@ -255,7 +255,7 @@ impl App {
 
     /// Sets a new password and signs the user out everywhere.
     pub async fn set_password(&self, email: &str, password: &str, actor: &Actor) -> Result<User> {
-        let hash = hash_password(password)?;
+        let hash = hash_password_for(email, password)?;
         let user = self.user_by_email(email).await?;
         Ok(self
             .store

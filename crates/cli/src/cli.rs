@@ -456,6 +456,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTFOLIO_SECURE_COOKIES", hide_env_values = true)]
     pub secure_cookies: bool,
 
+    /// Take each client's address from the last X-Forwarded-For entry, for throttling
+    /// sign-in attempts per address: set this only behind a reverse proxy that appends it.
+    #[arg(long, env = "PORTFOLIO_TRUST_FORWARDED_FOR", hide_env_values = true)]
+    pub trust_forwarded_for: bool,
+
     #[command(flatten)]
     pub mail: MailArgs,
 
@@ -600,6 +605,19 @@ pub enum UserCommand {
     /// Let a disabled user sign in again.
     #[command(after_help = "Example:\n  portfolio user enable --email jo@example.org")]
     Enable {
+        /// The user's email address.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+
+    /// Turn off a user's second factor (for someone who lost their authenticator app).
+    #[command(
+        long_about = "Turn off a user's second factor (TOTP), for someone who no longer has \
+                      their authenticator app: they then sign in with their password alone \
+                      and can set up a new app. Recorded in the audit trail.",
+        after_help = "Example:\n  portfolio user reset-second-factor --email jo@example.org"
+    )]
+    ResetSecondFactor {
         /// The user's email address.
         #[arg(long, value_name = "EMAIL")]
         email: String,

@@ -132,6 +132,72 @@ fn a_bad_email_is_reported_by_field_with_exit_code_1() {
 }
 
 #[test]
+fn common_passwords_and_the_email_as_password_are_refused() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 1);
+    for (password, message) in [
+        (
+            "QWERTY123456",
+            "password: is one of the most commonly used passwords",
+        ),
+        ("jo@example.org", "password: must not be your email address"),
+    ] {
+        let out = output(
+            portfolio(
+                &dir,
+                &[
+                    "user",
+                    "add",
+                    "--org",
+                    "test",
+                    "--email",
+                    "jo@example.org",
+                    "--name",
+                    "Jo",
+                    "--role",
+                    "editor",
+                ],
+            )
+            .env("PORTFOLIO_PASSWORD", password),
+        );
+        assert_eq!(out.status.code(), Some(1), "{password}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{stderr}");
+    }
+    let list = success(&mut portfolio(&dir, &["user", "list", "--org", "test"]));
+    assert!(!list.contains("jo@example.org"), "nobody was added: {list}");
+}
+
+#[test]
+fn resetting_a_second_factor_that_is_not_set_up_changes_nothing() {
+    let dir = TempDir::new();
+    generate(&dir, "test", 1);
+    let out = success(&mut portfolio(
+        &dir,
+        &[
+            "user",
+            "reset-second-factor",
+            "--email",
+            "admin@test.example",
+        ],
+    ));
+    assert!(
+        out.contains("had no second factor; nothing changed"),
+        "{out}"
+    );
+    let out = output(&mut portfolio(
+        &dir,
+        &[
+            "user",
+            "reset-second-factor",
+            "--email",
+            "nobody@test.example",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn users_are_added_with_a_password_from_stdin_and_can_be_disabled() {
     let dir = TempDir::new();
     generate(&dir, "test", 1);
@@ -512,6 +578,7 @@ fn every_command_has_help() {
         &["user", "set-password"],
         &["user", "disable"],
         &["user", "enable"],
+        &["user", "reset-second-factor"],
         &["token"],
         &["token", "create"],
         &["token", "list"],

@@ -321,6 +321,7 @@ pub enum DecisionSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ChangeDecision)]
 pub struct Decision {
     pub source: DecisionSource,
     /// The gate request's or the board decision's id.

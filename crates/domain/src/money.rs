@@ -22,7 +22,8 @@ impl Money {
     pub const ZERO: Money = Money(0);
 
     pub fn from_pence(pence: i64) -> Result<Self, String> {
-        if pence.abs() > MAX_PENCE {
+        // unsigned_abs: i64::MIN has no positive counterpart.
+        if pence.unsigned_abs() > MAX_PENCE.unsigned_abs() {
             return Err("must be no more than £10,000,000,000".into());
         }
         Ok(Money(pence))
@@ -113,6 +114,14 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_most_negative_number_is_refused_not_a_panic() {
+        assert!(Money::from_pence(i64::MIN).is_err());
+        assert!(Money::from_pence(i64::MAX).is_err());
+        assert!(Money::from_pence(-MAX_PENCE).is_ok());
+        assert!(Money::from_pence(-MAX_PENCE - 1).is_err());
+    }
 
     #[test]
     fn parses_what_people_type() {

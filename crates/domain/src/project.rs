@@ -79,8 +79,8 @@ impl std::fmt::Display for ProjectCode {
 /// Money for one financial year of a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CostLine {
-    /// Financial year, e.g. "2026/27".
-    #[schema(value_type = String, example = "2026/27")]
+    /// Financial year, by the calendar year it starts in: 2026 is 2026/27.
+    #[schema(value_type = i32, example = 2026)]
     pub year: FinancialYear,
     #[schema(value_type = i64)]
     pub capital_pence: Money,

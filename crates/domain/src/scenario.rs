@@ -137,7 +137,8 @@ fn default_time_limit() -> u32 {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BudgetAdjustment {
-    #[schema(value_type = String, example = "2027/28")]
+    /// Financial year, by the calendar year it starts in: 2027 is 2027/28.
+    #[schema(value_type = i32, example = 2027)]
     pub year: FinancialYear,
     #[schema(value_type = i64)]
     pub capital: Money,
@@ -158,7 +159,8 @@ pub struct ScenarioInput {
     pub name: String,
     pub description: String,
     pub objective: Objective,
-    #[schema(value_type = String, example = "2026/27")]
+    /// Financial year, by the calendar year it starts in: 2026 is 2026/27.
+    #[schema(value_type = i32, example = 2026)]
     pub first_year: FinancialYear,
     pub years: u32,
     pub budget_adjustments: Vec<BudgetAdjustment>,

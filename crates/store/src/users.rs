@@ -347,7 +347,7 @@ impl Store {
     pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at, o.data_version, o.reference_version FROM sessions s JOIN users u ON u.id = s.user_id \
-             JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
+             JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.pending_second_factor = 0 AND u.disabled = 0"
         ))
         .bind(id_hash.to_string())
         .bind(now_text())

@@ -186,6 +186,10 @@ impl IntoResponse for ApiError {
                     StatusCode::FORBIDDEN,
                     problem(StatusCode::FORBIDDEN, "token-scope", "Not allowed by this token", e.to_string(), vec![]),
                 ),
+                e @ AppError::TooManyAttempts { .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    problem(StatusCode::TOO_MANY_REQUESTS, "too-many-attempts", "Too many attempts", e.to_string(), vec![]),
+                ),
                 e @ AppError::Internal(_) => {
                     log_internal(&e);
                     (
@@ -241,6 +245,7 @@ impl IntoResponse for PageError {
             AppError::TokenScope(_) => (StatusCode::FORBIDDEN, "You do not have permission to do that", self.0.to_string()),
             AppError::Validation(errors) => (StatusCode::BAD_REQUEST, "There is a problem", errors.to_string()),
             AppError::Conflict { .. } => (StatusCode::CONFLICT, "Changed by someone else", self.0.to_string()),
+            AppError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", self.0.to_string()),
             AppError::Internal(_) => {
                 log_internal(&self.0);
                 (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service", "Try again later. The problem has been logged.".to_string())

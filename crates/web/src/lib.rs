@@ -44,6 +44,9 @@ pub const MAX_UPLOAD_BODY_BYTES: usize = 51 * 1024 * 1024;
 pub struct ServeOptions {
     /// Mark cookies `Secure` and send HSTS (set when served over TLS).
     pub secure_cookies: bool,
+    /// Take the client's address from the last `X-Forwarded-For` entry (set
+    /// only behind a reverse proxy that appends it), for sign-in throttling.
+    pub trust_forwarded_for: bool,
 }
 
 /// What every handler can reach.
@@ -51,6 +54,7 @@ pub struct ServeOptions {
 pub struct AppState {
     pub app: App,
     pub secure_cookies: bool,
+    pub trust_forwarded_for: bool,
 }
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -61,6 +65,7 @@ pub fn router(app: App, options: &ServeOptions) -> Router {
     let state = AppState {
         app,
         secure_cookies: options.secure_cookies,
+        trust_forwarded_for: options.trust_forwarded_for,
     };
     let small_bodies = Router::new()
         .merge(pages::router())
@@ -152,9 +157,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let store = app.store.clone();
     let router = router(app, &options);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // The client's address reaches handlers (sign-in throttling, the audit
+    // trail) as ConnectInfo.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     store.close().await;
     Ok(())
 }

@@ -32,6 +32,10 @@ impl PageSession {
         if constant_time_eq(submitted.as_bytes(), self.session.csrf_token.as_bytes()) {
             Ok(())
         } else {
+            tracing::warn!(
+                user_id = self.session.caller.user.id,
+                "form refused: its CSRF token is not this session's"
+            );
             Err(AppError::Forbidden)
         }
     }
@@ -78,7 +82,10 @@ where
         };
         match state.app.session(cookie.value()).await {
             Ok(Some(session)) => Ok(PageSession { session }),
-            Ok(None) => Err(sign_in_redirect(&parts.uri)),
+            Ok(None) => {
+                tracing::info!("session cookie matches no live session: sent to sign in");
+                Err(sign_in_redirect(&parts.uri))
+            }
             Err(e) => Err(crate::error::PageError(e).into_response()),
         }
     }
@@ -128,4 +135,54 @@ pub fn sign_in_csrf_cookie(value: String, secure: bool) -> Cookie<'static> {
         .same_site(SameSite::Strict)
         .secure(secure)
         .build()
+}
+
+/// A sign-in whose password was right, waiting for its security code.
+pub const SIGN_IN_CODE_COOKIE: &str = "portfolio_sign_in_code";
+
+pub fn sign_in_code_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((SIGN_IN_CODE_COOKIE, value))
+        .path("/sign-in")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .build()
+}
+
+/// The client's IP address (for throttling sign-in attempts and the audit
+/// trail): the connection's peer, or, behind a trusted reverse proxy, the
+/// last address in `X-Forwarded-For` (the one the proxy appended); `None`
+/// when neither is known.
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S> FromRequestParts<S> for ClientAddress
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        if state.trust_forwarded_for {
+            // Only the last entry: the earlier ones are whatever the client sent.
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .next_back()
+                .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok());
+            if forwarded.is_some() {
+                return Ok(ClientAddress(forwarded));
+            }
+        }
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }

@@ -2,8 +2,9 @@
 //!
 //! Templates are compiled into the binary. Every value inserted into a page
 //! is escaped unless a template marks it safe, and none does. The one value
-//! passed in as safe is a report chart's SVG (`pages::reports`), drawn by
-//! `portfolio_report::svg`, which escapes every piece of text it draws.
+//! passed in as safe are a report chart's SVG (`pages::reports`), drawn by
+//! `portfolio_report::svg`, which escapes every piece of text it draws, and
+//! the second factor's QR code (`pages::security`), which holds no text.
 
 use std::sync::OnceLock;
 
@@ -16,6 +17,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("macros.html", include_str!("../templates/macros.html")),
     ("changes.html", include_str!("../templates/changes.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
+    (
+        "sign_in_code.html",
+        include_str!("../templates/sign_in_code.html"),
+    ),
+    (
+        "account_security.html",
+        include_str!("../templates/account_security.html"),
+    ),
     (
         "dashboard.html",
         include_str!("../templates/dashboard.html"),

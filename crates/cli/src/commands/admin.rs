@@ -124,6 +124,17 @@ pub async fn user(global: &GlobalOptions, command: UserCommand) -> anyhow::Resul
                 user.email
             ))?;
         }
+        UserCommand::ResetSecondFactor { email } => {
+            let (user, had) = app.reset_totp(&email, &actor).await?;
+            out(&if had {
+                format!(
+                    "Turned off the second factor of {}: they sign in with their password alone until they set up a new app.\n",
+                    user.email
+                )
+            } else {
+                format!("{} had no second factor; nothing changed.\n", user.email)
+            })?;
+        }
     }
     app.store.close().await;
     Ok(())

@@ -33,6 +33,7 @@ pub async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<()
         listener,
         ServeOptions {
             secure_cookies: args.secure_cookies,
+            trust_forwarded_for: args.trust_forwarded_for,
         },
         notifier,
     )

@@ -37,6 +37,7 @@ fn report_response(status: StatusCode, r: HighlightReport) -> Response {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = HighlightReportList)]
 pub struct ReportList {
     pub highlight_reports: Vec<HighlightReport>,
 }

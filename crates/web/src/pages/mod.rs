@@ -20,6 +20,7 @@ mod register;
 mod reports;
 mod scenarios;
 mod scoring;
+mod security;
 mod sign_in;
 mod tokens;
 
@@ -45,6 +46,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::show))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route(
+            "/sign-in/code",
+            get(sign_in::code_form).post(sign_in::code_submit),
+        )
         .route("/sign-out", post(sign_in::sign_out))
         .route("/projects", get(register::show).post(project::create))
         .route("/projects.csv", get(downloads::register_csv))
@@ -83,6 +88,7 @@ pub fn router() -> Router<AppState> {
         .merge(highlights::router())
         .merge(notifications::router())
         .merge(tokens::router())
+        .merge(security::router())
         .merge(downloads::router())
         .merge(public::router())
         .merge(reports::router())
