@@ -33,6 +33,7 @@ mod reports;
 pub mod roadmap;
 mod scenarios;
 mod scoring;
+pub mod sso;
 mod tokens;
 mod uploads;
 mod users;

@@ -17,6 +17,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("changes.html", include_str!("../templates/changes.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
     (
+        "sso_refused.html",
+        include_str!("../templates/sso_refused.html"),
+    ),
+    (
+        "sso_signed_out.html",
+        include_str!("../templates/sso_signed_out.html"),
+    ),
+    (
         "dashboard.html",
         include_str!("../templates/dashboard.html"),
     ),

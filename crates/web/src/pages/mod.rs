@@ -21,6 +21,7 @@ mod reports;
 mod scenarios;
 mod scoring;
 mod sign_in;
+mod sso;
 mod tokens;
 
 use std::collections::HashMap;
@@ -46,6 +47,8 @@ pub fn router() -> Router<AppState> {
         .route("/", get(dashboard::show))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/sign-in/oidc", get(sso::begin))
+        .route("/sign-in/oidc/callback", get(sso::callback))
         .route("/projects", get(register::show).post(project::create))
         .route("/projects.csv", get(downloads::register_csv))
         .route("/changes", get(changes::show))
