@@ -293,6 +293,14 @@ impl Sso {
     /// metadata and keys. Fails with a message saying what to fix.
     pub async fn connect(app: &App, settings: SsoSettings) -> Result<Sso, String> {
         settings.check()?;
+        let http = reqwest::ClientBuilder::new()
+            // Following redirects would let a provider's response steer the
+            // server's requests elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(PROVIDER_TIMEOUT)
+            .build()
+            .map_err(|e| format!("could not set up the HTTP client: {e}"))?;
+        let provider = discover(&settings, &http).await?;
         let organisation = app
             .store
             .organisation_by_slug(settings.organisation.trim())
@@ -305,14 +313,6 @@ impl Sso {
                 ),
                 other => format!("could not read the organisations: {other}"),
             })?;
-        let http = reqwest::ClientBuilder::new()
-            // Following redirects would let a provider's response steer the
-            // server's requests elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(PROVIDER_TIMEOUT)
-            .build()
-            .map_err(|e| format!("could not set up the HTTP client: {e}"))?;
-        let provider = discover(&settings, &http).await?;
         Ok(Sso {
             issuer: settings.issuer.clone(),
             settings,

@@ -59,7 +59,7 @@ fn page(
     let body = render_status(
         status,
         "sign_in.html",
-        context! { signed_in => false, csrf_token => token, email, next, error, errors, sso_href => super::sso::start_href(&state, next) },
+        context! { signed_in => false, csrf_token => token, email, next, error, errors, sso_href => super::sso::start_href(state, next) },
     );
     (jar, body).into_response()
 }
