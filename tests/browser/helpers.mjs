@@ -97,13 +97,15 @@ process.on('exit', () => {
 
 /**
  * Start `portfolio demo --listen 127.0.0.1:0 --data-dir <fresh temp dir>` and
- * wait for its `Listening on http://127.0.0.1:PORT` line.
+ * wait for its `Listening on http://127.0.0.1:PORT` line. `env` adds to the
+ * server's environment; `listen` chooses another address (a fixed port, when
+ * something must know it before the server starts).
  *
  * Returns { baseURL, port, password, dataDir, output(), stop() }. stop()
  * sends SIGTERM, removes the data dir and writes the server's output to
  * target/browser-tests/<name>.log for post-mortems.
  */
-export async function startServer(name = 'server') {
+export async function startServer(name = 'server', { env = {}, listen = '127.0.0.1:0' } = {}) {
   const bin = serverBinary();
   if (!existsSync(bin)) {
     throw new Error(
@@ -115,10 +117,10 @@ export async function startServer(name = 'server') {
 
   const dataDir = mkdtempSync(path.join(tmpdir(), 'portfolio-browser-'));
   const password = randomPassword();
-  const args = ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
+  const args = ['demo', '--listen', listen, '--data-dir', dataDir];
   const child = spawn(bin, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORTFOLIO_DEMO_PASSWORD: password },
+    env: { ...process.env, PORTFOLIO_DEMO_PASSWORD: password, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -213,6 +215,19 @@ export async function startServer(name = 'server') {
   }
 
   return { baseURL, port, password, dataDir, output: output_, stop };
+}
+
+/** A TCP port free on 127.0.0.1 just now. */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** Launch Chromium (Debian's package) through playwright-core. */

@@ -29,6 +29,7 @@ pub mod scenarios;
 pub mod scoring;
 pub mod second_factor;
 pub mod sheets;
+pub mod sso;
 pub mod users;
 
 use portfolio_domain::organisation::{Department, Organisation, Theme, User};
@@ -151,6 +152,8 @@ pub struct App {
     pub settings: Settings,
     caches: std::sync::Arc<Caches>,
     group_commit: std::sync::Arc<group_commit::GroupCommit>,
+    /// Single sign-on, when set up ([`App::with_sso`]).
+    sso: Option<std::sync::Arc<sso::Sso>>,
 }
 
 /// Settings the services need.
@@ -196,7 +199,14 @@ impl App {
                 changes: cache::VersionedCache::new(history::CHANGES_KEPT),
             }),
             group_commit: Default::default(),
+            sso: None,
         }
+    }
+
+    /// The same app with single sign-on set up.
+    pub fn with_sso(mut self, sso: sso::Sso) -> App {
+        self.sso = Some(std::sync::Arc::new(sso));
+        self
     }
 
     /// The caller's organisation, departments and themes, read once per reference version.

@@ -464,6 +464,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub mail: MailArgs,
 
+    #[command(flatten)]
+    pub sso: SsoArgs,
+
     /// How often, in seconds, to look for risk reviews falling due and send waiting emails.
     #[arg(
         long,
@@ -474,6 +477,104 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=86_400)
     )]
     pub notify_every: u64,
+}
+
+/// Single sign-on through OpenID Connect. Without --oidc-issuer, users sign in with passwords only.
+/// The client secret is read from the PORTFOLIO_OIDC_CLIENT_SECRET environment variable only
+/// (never an option, which other users of the machine could see).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Single sign-on (OpenID Connect)")]
+pub struct SsoArgs {
+    /// The identity provider's issuer URL, for example
+    /// https://login.microsoftonline.com/TENANT-ID/v2.0 for Microsoft Entra ID.
+    #[arg(
+        long,
+        env = "PORTFOLIO_OIDC_ISSUER",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub oidc_issuer: Option<String>,
+
+    /// The client (application) id Portfolio is registered with at the provider.
+    #[arg(
+        long,
+        env = "PORTFOLIO_OIDC_CLIENT_ID",
+        hide_env_values = true,
+        value_name = "ID"
+    )]
+    pub oidc_client_id: Option<String>,
+
+    /// Portfolio's callback address, registered at the provider:
+    /// https://portfolio.council.example/sign-in/oidc/callback
+    #[arg(
+        long,
+        env = "PORTFOLIO_OIDC_REDIRECT_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub oidc_redirect_url: Option<String>,
+
+    /// Scopes to ask for, separated by spaces.
+    #[arg(
+        long,
+        env = "PORTFOLIO_OIDC_SCOPES",
+        hide_env_values = true,
+        value_name = "SCOPES",
+        default_value = "openid email profile"
+    )]
+    pub oidc_scopes: String,
+
+    /// The ID-token claim that lists the user's groups (a dotted path such as
+    /// realm_access.roles reaches into an object).
+    #[arg(
+        long,
+        env = "PORTFOLIO_OIDC_GROUPS_CLAIM",
+        hide_env_values = true,
+        value_name = "CLAIM",
+        default_value = "groups"
+    )]
+    pub oidc_groups_claim: String,
+
+    /// Which group gives which role: GROUP=ROLE pairs separated by commas, most powerful
+    /// first (the first that matches wins), for example "portfolio-admins=admin,pmo=editor".
+    #[arg(
+        long,
+        env = "PORTFOLIO_OIDC_GROUP_ROLES",
+        hide_env_values = true,
+        value_name = "MAPPING"
+    )]
+    pub oidc_group_roles: Option<String>,
+
+    /// The role of a user in none of the mapped groups; without it they are refused.
+    #[arg(
+        long,
+        env = "PORTFOLIO_OIDC_DEFAULT_ROLE",
+        hide_env_values = true,
+        value_name = "ROLE"
+    )]
+    pub oidc_default_role: Option<String>,
+
+    /// Create an account the first time someone signs in with their work account
+    /// (true or false). When false, an administrator adds users first.
+    #[arg(
+        long,
+        env = "PORTFOLIO_OIDC_CREATE_USERS",
+        hide_env_values = true,
+        value_name = "BOOL",
+        default_value_t = false,
+        action = clap::ArgAction::Set
+    )]
+    pub oidc_create_users: bool,
+
+    /// The slug of the organisation single-sign-on users belong to (see
+    /// `portfolio organisation list`); may be left out when there is only one.
+    #[arg(
+        long,
+        env = "PORTFOLIO_OIDC_ORGANISATION",
+        hide_env_values = true,
+        value_name = "SLUG"
+    )]
+    pub oidc_organisation: Option<String>,
 }
 
 /// Where notification emails go. Without --smtp-url, notifications are shown in the app only.
@@ -535,6 +636,9 @@ pub struct DemoArgs {
 
     #[command(flatten)]
     pub mail: MailArgs,
+
+    #[command(flatten)]
+    pub sso: SsoArgs,
 }
 
 #[derive(Debug, Subcommand)]

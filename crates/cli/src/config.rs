@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use crate::cli::GlobalOptions;
+use portfolio_app::sso::{parse_group_roles, SsoSettings};
+use portfolio_domain::Role;
+
+use crate::cli::{GlobalOptions, SsoArgs};
 
 /// Environment variable a password is read from (else from stdin).
 pub const PASSWORD_ENV: &str = "PORTFOLIO_PASSWORD";
@@ -121,6 +124,97 @@ pub fn read_password(purpose: &str) -> anyhow::Result<String> {
         );
     }
     Ok(password)
+}
+
+/// Environment variable the OpenID Connect client secret is read from.
+pub const OIDC_CLIENT_SECRET_ENV: &str = "PORTFOLIO_OIDC_CLIENT_SECRET";
+
+/// The single-sign-on settings, or `None` when no issuer is given. Every
+/// message names the option or environment variable to fix. `organisations`
+/// are the slugs in the database, for the default when there is one.
+pub fn sso_settings(
+    args: &SsoArgs,
+    organisations: &[String],
+) -> anyhow::Result<Option<SsoSettings>> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let Some(issuer) = given(&args.oidc_issuer) else {
+        return Ok(None);
+    };
+    let required = |v: &Option<String>, option: &str, env: &str| {
+        given(v).ok_or_else(|| {
+            anyhow::anyhow!(
+                "single sign-on: --oidc-issuer is set, so {option} (or {env}) is needed too"
+            )
+        })
+    };
+    let client_id = required(
+        &args.oidc_client_id,
+        "--oidc-client-id",
+        "PORTFOLIO_OIDC_CLIENT_ID",
+    )?;
+    let redirect_url = required(
+        &args.oidc_redirect_url,
+        "--oidc-redirect-url",
+        "PORTFOLIO_OIDC_REDIRECT_URL",
+    )?;
+    let client_secret = match std::env::var(OIDC_CLIENT_SECRET_ENV) {
+        Ok(s) if s.trim().is_empty() => {
+            bail!("single sign-on: {OIDC_CLIENT_SECRET_ENV} is set but empty; unset it for a public client")
+        }
+        Ok(s) => Some(s.trim().to_string()),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            bail!("single sign-on: {OIDC_CLIENT_SECRET_ENV} is not valid UTF-8")
+        }
+    };
+    let group_roles = match given(&args.oidc_group_roles) {
+        Some(text) => parse_group_roles(&text).map_err(|e| {
+            anyhow::anyhow!("single sign-on: --oidc-group-roles (PORTFOLIO_OIDC_GROUP_ROLES): {e}")
+        })?,
+        None => Vec::new(),
+    };
+    let default_role = given(&args.oidc_default_role)
+        .map(|r| Role::parse(&r))
+        .transpose()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "single sign-on: --oidc-default-role (PORTFOLIO_OIDC_DEFAULT_ROLE): {e}"
+            )
+        })?;
+    let organisation = match (given(&args.oidc_organisation), organisations) {
+        (Some(slug), _) => slug,
+        (None, [only]) => only.clone(),
+        (None, _) => bail!(
+            "single sign-on: name the organisation single-sign-on users belong to with \
+             --oidc-organisation (or PORTFOLIO_OIDC_ORGANISATION); `portfolio organisation list` \
+             lists them"
+        ),
+    };
+    let settings = SsoSettings {
+        issuer,
+        client_id,
+        client_secret,
+        redirect_url,
+        scopes: args
+            .oidc_scopes
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        groups_claim: args.oidc_groups_claim.trim().to_string(),
+        group_roles,
+        default_role,
+        create_users: args.oidc_create_users,
+        organisation,
+    };
+    settings
+        .check()
+        .map_err(|e| anyhow::anyhow!("single sign-on: {e}"))?;
+    Ok(Some(settings))
 }
 
 #[cfg(test)]

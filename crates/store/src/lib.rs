@@ -34,6 +34,7 @@ pub mod roadmap;
 mod scenarios;
 mod scoring;
 mod sign_in;
+pub mod sso;
 mod tokens;
 mod uploads;
 mod users;

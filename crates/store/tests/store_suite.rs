@@ -325,6 +325,7 @@ backend_tests!(
     meeting_actions_and_dates_are_checked_and_versioned,
     the_latest_highlight_report_sets_the_projects_confidence,
     reports_and_branding_are_versioned_and_audited,
+    sso_logins_are_single_use_and_identities_link_once,
 );
 
 // ---------------------------------------------------------------------------
@@ -6182,4 +6183,80 @@ async fn reports_and_branding_are_versioned_and_audited(store: &Store) {
             ..
         })
     ));
+}
+
+async fn sso_logins_are_single_use_and_identities_link_once(store: &Store) {
+    use portfolio_store::sso::{SsoIdentity, SsoLogin, SsoSignIn};
+    let org = migrated_org(store).await;
+    let login = SsoLogin {
+        browser_hash: "b".repeat(64),
+        nonce: "n".into(),
+        pkce_verifier: "v".into(),
+        next_path: "/projects".into(),
+        expires_at: Utc::now() + chrono::Duration::minutes(10),
+    };
+    store.create_sso_login("state-1", &login).await.unwrap();
+    let taken = store
+        .take_sso_login("state-1")
+        .await
+        .unwrap()
+        .expect("taken once");
+    assert_eq!(taken.next_path, "/projects");
+    assert!(
+        store.take_sso_login("state-1").await.unwrap().is_none(),
+        "single use"
+    );
+    let expired = SsoLogin {
+        expires_at: Utc::now() - chrono::Duration::seconds(1),
+        ..login
+    };
+    store.create_sso_login("state-2", &expired).await.unwrap();
+    assert!(
+        store.take_sso_login("state-2").await.unwrap().is_none(),
+        "expired"
+    );
+
+    let identity = |create| SsoIdentity {
+        organisation_id: org.id(),
+        issuer: "https://login.example",
+        subject: "sub-1",
+        email: "sso@northmere.example",
+        name: "Sso User",
+        role: Role::ProgrammeOffice,
+        create,
+    };
+    let before = store.audit_count(org.id()).await.unwrap();
+    assert_eq!(
+        store.sso_sign_in(&identity(false)).await.unwrap(),
+        SsoSignIn::Unknown
+    );
+    assert_eq!(
+        store.audit_count(org.id()).await.unwrap(),
+        before,
+        "nothing written"
+    );
+    let SsoSignIn::SignedIn { user, created } = store.sso_sign_in(&identity(true)).await.unwrap()
+    else {
+        panic!("signed in")
+    };
+    assert!(created);
+    assert_eq!(user.role, Role::ProgrammeOffice);
+    assert!(store
+        .has_sso_identity(user.id, "https://login.example")
+        .await
+        .unwrap());
+    let again = SsoIdentity {
+        role: Role::Viewer,
+        ..identity(false)
+    };
+    let SsoSignIn::SignedIn {
+        user: same,
+        created,
+    } = store.sso_sign_in(&again).await.unwrap()
+    else {
+        panic!("signed in again")
+    };
+    assert!(!created);
+    assert_eq!(same.id, user.id);
+    assert_eq!(same.role, Role::Viewer, "the role follows the groups");
 }

@@ -26,6 +26,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/account_security.html"),
     ),
     (
+        "sso_refused.html",
+        include_str!("../templates/sso_refused.html"),
+    ),
+    (
+        "sso_signed_out.html",
+        include_str!("../templates/sso_signed_out.html"),
+    ),
+    (
         "dashboard.html",
         include_str!("../templates/dashboard.html"),
     ),

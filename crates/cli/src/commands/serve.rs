@@ -24,6 +24,7 @@ const RANDOM_PASSWORD_LENGTH: usize = 20;
 pub async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<()> {
     let url = config::database_url(global, DATABASE_FILE)?;
     let app = open(&url).await?;
+    let app = with_sso(app, &args.sso).await?;
     let listener = bind(&args.listen).await?;
     fail_abandoned_runs(&app).await?;
     let notifier = Notifier::new(&args.mail, &listener, args.notify_every)?;
@@ -161,8 +162,32 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
             demo::LEAD_EMAIL
         ))?,
     }
+    let app = with_sso(app, &args.sso).await?;
     let notifier = Notifier::new(&args.mail, &listener, 60)?;
     run(app, &url, listener, ServeOptions::default(), notifier).await
+}
+
+/// The app with single sign-on set up, when an issuer is configured: the
+/// settings are checked and the provider's metadata read now, so a mistake
+/// stops the server with a message rather than failing at the first sign-in.
+async fn with_sso(app: App, args: &crate::cli::SsoArgs) -> anyhow::Result<App> {
+    let organisations: Vec<String> = app
+        .store
+        .list_organisations()
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|o| o.slug)
+        .collect();
+    let Some(settings) = config::sso_settings(args, &organisations)? else {
+        return Ok(app);
+    };
+    let issuer = settings.issuer.clone();
+    let sso = portfolio_app::sso::Sso::connect(&app, settings)
+        .await
+        .map_err(|e| anyhow::anyhow!("single sign-on: {e}"))?;
+    out(&format!("Single sign-on through {issuer}\n"))?;
+    Ok(app.with_sso(sso))
 }
 
 /// Writes the demo's departmental spreadsheets into `<data-dir>/demo-spreadsheets/`,

@@ -22,6 +22,7 @@ mod scenarios;
 mod scoring;
 mod security;
 mod sign_in;
+mod sso;
 mod tokens;
 
 use std::collections::HashMap;
@@ -51,6 +52,8 @@ pub fn router() -> Router<AppState> {
             get(sign_in::code_form).post(sign_in::code_submit),
         )
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/sign-in/oidc", get(sso::begin))
+        .route("/sign-in/oidc/callback", get(sso::callback))
         .route("/projects", get(register::show).post(project::create))
         .route("/projects.csv", get(downloads::register_csv))
         .route("/changes", get(changes::show))

@@ -24,7 +24,7 @@ pub struct NextQuery {
 }
 
 /// Only local paths are followed after signing in (no open redirects).
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 500 =>
@@ -55,7 +55,7 @@ fn page(
     let body = render_status(
         status,
         "sign_in.html",
-        context! { signed_in => false, csrf_token => token, email, next, error, errors },
+        context! { signed_in => false, csrf_token => token, email, next, error, errors, sso_href => super::sso::start_href(state, next) },
     );
     (jar, body).into_response()
 }
@@ -276,12 +276,21 @@ pub async fn sign_out(
     if let Err(e) = session.check_csrf(&f.csrf_token) {
         return PageError(e).into_response();
     }
+    // Asked before the session ends: the provider's end-session address, for
+    // a user who signed in with their work account.
+    let provider_sign_out = match state.app.sso_sign_out_url(&session.caller().user).await {
+        Ok(url) => url,
+        Err(e) => return PageError(e).into_response(),
+    };
     if let Some(c) = jar.get(SESSION_COOKIE) {
         if let Err(e) = state.app.sign_out(c.value()).await {
             return PageError(e).into_response();
         }
     }
     let jar = jar.remove(session_cookie(String::new(), state.secure_cookies));
+    if let Some(url) = provider_sign_out {
+        return super::sso::signed_out_at_provider(jar, &url);
+    }
     let _ = render;
     (jar, Redirect::to("/sign-in")).into_response()
 }
