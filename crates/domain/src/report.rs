@@ -1495,54 +1495,109 @@ fn roadmap_section(inputs: &ReportInputs) -> Section {
     )
 }
 
-fn appendix_section(inputs: &ReportInputs) -> Section {
-    let blocks = if inputs.projects.is_empty() {
-        vec![Block::Paragraph {
-            text: "The programme has no projects as at this date.".into(),
-        }]
+/// Most rows in one appendix table: a longer department continues in a
+/// further table with the same header, so a word processor lays out each
+/// table quickly (LibreOffice's time grows with the square of a table's rows).
+pub const APPENDIX_TABLE_ROWS: usize = 500;
+
+fn cost_text(p: &ProjectLine) -> String {
+    if p.costed {
+        pounds(p.cost_pence)
     } else {
-        let total: i64 = inputs.projects.iter().map(|p| p.cost_pence).sum();
-        vec![Block::Table {
-            table: Table {
-                caption: format!("All {} projects", whole(inputs.projects.len() as i64)),
-                header: vec![
-                    "Code".into(),
-                    "Project".into(),
-                    "Department".into(),
-                    "Stage".into(),
-                    "Confidence".into(),
-                    "Cost".into(),
-                ],
-                rows: inputs
-                    .projects
-                    .iter()
-                    .map(|p| {
+        "No costs".into()
+    }
+}
+
+fn appendix_section(inputs: &ReportInputs) -> Section {
+    if inputs.projects.is_empty() {
+        return section(
+            "projects",
+            "Appendix: the projects",
+            vec![Block::Paragraph {
+                text: "The programme has no projects as at this date.".into(),
+            }],
+        );
+    }
+    // Departments in the order of their first project; projects in the
+    // register's order within each.
+    let mut departments: Vec<(&str, Vec<&ProjectLine>)> = Vec::new();
+    for p in &inputs.projects {
+        match departments.iter_mut().find(|(d, _)| *d == p.department) {
+            Some((_, list)) => list.push(p),
+            None => departments.push((&p.department, vec![p])),
+        }
+    }
+    departments.sort_by(|a, b| a.0.cmp(b.0));
+    let total: i64 = inputs.projects.iter().map(|p| p.cost_pence).sum();
+    let mut blocks = vec![Block::Table {
+        table: Table {
+            caption: format!("All {} projects", whole(inputs.projects.len() as i64)),
+            header: vec!["Department".into(), "Projects".into(), "Cost".into()],
+            rows: departments
+                .iter()
+                .map(|(d, list)| {
+                    vec![
+                        safe_text(d),
+                        whole(list.len() as i64),
+                        pounds(list.iter().map(|p| p.cost_pence).sum()),
+                    ]
+                })
+                .collect(),
+            footer: Some(vec![
+                "Total".into(),
+                format!("{} projects", whole(inputs.projects.len() as i64)),
+                pounds(total),
+            ]),
+            numeric: vec![1, 2],
+        },
+    }];
+    for (department, list) in &departments {
+        let chunks = list.len().div_ceil(APPENDIX_TABLE_ROWS);
+        for (i, chunk) in list.chunks(APPENDIX_TABLE_ROWS).enumerate() {
+            let name = safe_text(department);
+            blocks.push(Block::Table {
+                table: Table {
+                    caption: if i == 0 {
+                        format!(
+                            "{name}: {}",
+                            count_word(list.len() as i64, "project", "projects")
+                        )
+                    } else {
+                        format!("{name} (continued, {} of {chunks})", i + 1)
+                    },
+                    header: vec![
+                        "Code".into(),
+                        "Project".into(),
+                        "Stage".into(),
+                        "Confidence".into(),
+                        "Cost".into(),
+                    ],
+                    rows: chunk
+                        .iter()
+                        .map(|p| {
+                            vec![
+                                safe_text(&p.code),
+                                safe_text(&p.title),
+                                p.stage.clone(),
+                                p.confidence.clone(),
+                                cost_text(p),
+                            ]
+                        })
+                        .collect(),
+                    footer: (i + 1 == chunks).then(|| {
                         vec![
-                            safe_text(&p.code),
-                            safe_text(&p.title),
-                            safe_text(&p.department),
-                            p.stage.clone(),
-                            p.confidence.clone(),
-                            if p.costed {
-                                pounds(p.cost_pence)
-                            } else {
-                                "No costs".into()
-                            },
+                            "Total".into(),
+                            count_word(list.len() as i64, "project", "projects"),
+                            String::new(),
+                            String::new(),
+                            pounds(list.iter().map(|p| p.cost_pence).sum()),
                         ]
-                    })
-                    .collect(),
-                footer: Some(vec![
-                    "Total".into(),
-                    format!("{} projects", whole(inputs.projects.len() as i64)),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    pounds(total),
-                ]),
-                numeric: vec![5],
-            },
-        }]
-    };
+                    }),
+                    numeric: vec![4],
+                },
+            });
+        }
+    }
     section("projects", "Appendix: the projects", blocks)
 }
 

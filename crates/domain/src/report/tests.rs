@@ -430,3 +430,52 @@ fn counts_are_printed_in_groups_of_three() {
     assert_eq!(whole(-1_234_567), "-1,234,567");
     assert_eq!(count_word(10_000, "project", "projects"), "10,000 projects");
 }
+
+#[test]
+fn the_appendix_lists_every_project_by_department_in_tables_of_at_most_500_rows() {
+    let mut inputs = demo_like(ReportKind::Board);
+    inputs.projects = (1..=1_200)
+        .map(|i| project(&format!("DP-{i:05}"), "Highways", "Design", 100))
+        .chain(
+            (1_201..=1_210)
+                .map(|i| project(&format!("DP-{i:05}"), "Adult Social Care", "Concept", 0)),
+        )
+        .collect();
+    let section = appendix_section(&inputs);
+    let tables: Vec<&Table> = section
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Table { table } => Some(table),
+            _ => None,
+        })
+        .collect();
+    let captions: Vec<&str> = tables.iter().map(|t| t.caption.as_str()).collect();
+    assert_eq!(
+        captions,
+        [
+            "All 1,210 projects",
+            "Adult Social Care: 10 projects",
+            "Highways: 1,200 projects",
+            "Highways (continued, 2 of 3)",
+            "Highways (continued, 3 of 3)",
+        ]
+    );
+    assert_eq!(
+        tables[0].footer.as_deref(),
+        Some(
+            &[
+                "Total".to_string(),
+                "1,210 projects".into(),
+                "£1,200".into()
+            ][..]
+        )
+    );
+    assert!(tables.iter().all(|t| t.rows.len() <= APPENDIX_TABLE_ROWS));
+    let listed: usize = tables[1..].iter().map(|t| t.rows.len()).sum();
+    assert_eq!(listed, 1_210, "every project is listed once");
+    // Only a department's last table has its total.
+    assert!(tables[2].footer.is_none() && tables[3].footer.is_none());
+    assert_eq!(tables[4].footer.as_ref().unwrap()[1], "1,200 projects");
+    assert_eq!(tables[1].rows[0][4], "No costs");
+}
