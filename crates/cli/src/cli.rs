@@ -486,7 +486,7 @@ pub struct ServeArgs {
 #[command(next_help_heading = "Single sign-on (OpenID Connect)")]
 pub struct SsoArgs {
     /// The identity provider's issuer URL, for example
-    /// https://login.microsoftonline.com/TENANT-ID/v2.0 for Microsoft Entra ID.
+    /// `https://login.microsoftonline.com/TENANT-ID/v2.0` for Microsoft Entra ID.
     #[arg(
         long,
         env = "PORTFOLIO_OIDC_ISSUER",
@@ -505,7 +505,7 @@ pub struct SsoArgs {
     pub oidc_client_id: Option<String>,
 
     /// Portfolio's callback address, registered at the provider:
-    /// https://portfolio.council.example/sign-in/oidc/callback
+    /// `https://portfolio.council.example/sign-in/oidc/callback`
     #[arg(
         long,
         env = "PORTFOLIO_OIDC_REDIRECT_URL",
