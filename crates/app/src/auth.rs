@@ -305,14 +305,26 @@ impl App {
     /// Opens a new session (a fresh id each time) for a user who has just
     /// proved who they are, and records the sign-in.
     pub(crate) async fn open_session(&self, user: User, address: &str) -> Result<NewSession> {
+        let session = self.new_session(user).await?;
+        self.store
+            .record_sign_in_attempt(
+                &session.user.email,
+                address,
+                Some(&session.user),
+                SignInOutcome::SignedIn,
+            )
+            .await?;
+        Ok(session)
+    }
+
+    /// A new session (a fresh id and CSRF token) for `user`, lasting the
+    /// configured session lifetime. The caller records the sign-in.
+    pub(crate) async fn new_session(&self, user: User) -> Result<NewSession> {
         let session_id = random_secret();
         let csrf_token = random_secret();
         let expires = chrono::Utc::now() + self.settings.session_lifetime;
         self.store
             .create_session(&secret_hash(&session_id), user.id, &csrf_token, expires)
-            .await?;
-        self.store
-            .record_sign_in_attempt(&user.email, address, Some(&user), SignInOutcome::SignedIn)
             .await?;
         Ok(NewSession {
             session_id,

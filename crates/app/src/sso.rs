@@ -540,25 +540,12 @@ impl App {
             SsoSignIn::OtherOrganisation => return Err(SsoError::OtherOrganisation),
         };
         tracing::info!(user = %user.email, role = user.role.as_str(), created, "signed in with single sign-on");
-        let session = self.open_sso_session(user).await?;
+        // The sign-in was audited with the account's changes, above.
+        let session = self.new_session(user).await?;
         Ok(SsoSession {
             session,
             next: login.next_path,
             created,
-        })
-    }
-
-    async fn open_sso_session(&self, user: User) -> Result<NewSession, AppError> {
-        let session_id = random_secret();
-        let csrf_token = random_secret();
-        let expires = chrono::Utc::now() + self.settings.session_lifetime;
-        self.store
-            .create_session(&secret_hash(&session_id), user.id, &csrf_token, expires)
-            .await?;
-        Ok(NewSession {
-            session_id,
-            csrf_token,
-            user,
         })
     }
 

@@ -217,19 +217,8 @@ impl Store {
         csrf_token: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        let _guard = self.write_guard().await;
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, pending_second_factor) \
-             VALUES ($1, $2, $3, $4, $5, 1)",
-        )
-        .bind(id_hash.to_string())
-        .bind(user_id)
-        .bind(csrf_token.to_string())
-        .bind(now_text())
-        .bind(format_time(expires_at))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.insert_session(id_hash, user_id, csrf_token, expires_at, true)
+            .await
     }
 
     /// A live session awaiting its security code, with the user's secret.

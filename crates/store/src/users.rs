@@ -296,34 +296,6 @@ impl Store {
         Ok(after)
     }
 
-    /// Records a successful or failed sign-in in the audit trail.
-    pub async fn record_sign_in(&self, user: &User, succeeded: bool) -> Result<()> {
-        let _guard = self.write_guard().await;
-        let mut tx = self.pool.begin().await?;
-        record(
-            &mut tx,
-            AuditRecord {
-                organisation_id: Some(user.organisation_id),
-                entity: "user",
-                entity_id: user.id,
-                action: if succeeded {
-                    "signed_in"
-                } else {
-                    "sign_in_failed"
-                },
-                before: None,
-                after: None,
-                actor: &Actor {
-                    user_id: Some(user.id),
-                    label: user.email.clone(),
-                },
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     pub async fn create_session(
         &self,
         id_hash: &str,
@@ -331,15 +303,33 @@ impl Store {
         csrf_token: &str,
         expires_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
+        self.insert_session(id_hash, user_id, csrf_token, expires_at, false)
+            .await
+    }
+
+    /// Inserts a session; `pending_second_factor` marks one that waits for
+    /// its security code and signs nobody in.
+    pub(crate) async fn insert_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+        pending_second_factor: bool,
+    ) -> Result<()> {
         let _guard = self.write_guard().await;
-        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id_hash.to_string())
-            .bind(user_id)
-            .bind(csrf_token.to_string())
-            .bind(now_text())
-            .bind(format_time(expires_at))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, pending_second_factor) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id_hash.to_string())
+        .bind(user_id)
+        .bind(csrf_token.to_string())
+        .bind(now_text())
+        .bind(format_time(expires_at))
+        .bind(i32::from(pending_second_factor))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
