@@ -1518,16 +1518,12 @@ fn appendix_section(inputs: &ReportInputs) -> Section {
             }],
         );
     }
-    // Departments in the order of their first project; projects in the
-    // register's order within each.
-    let mut departments: Vec<(&str, Vec<&ProjectLine>)> = Vec::new();
+    // Departments by name; projects in the register's order within each.
+    let mut departments: std::collections::BTreeMap<&str, Vec<&ProjectLine>> =
+        std::collections::BTreeMap::new();
     for p in &inputs.projects {
-        match departments.iter_mut().find(|(d, _)| *d == p.department) {
-            Some((_, list)) => list.push(p),
-            None => departments.push((&p.department, vec![p])),
-        }
+        departments.entry(&p.department).or_default().push(p);
     }
-    departments.sort_by(|a, b| a.0.cmp(b.0));
     let total: i64 = inputs.projects.iter().map(|p| p.cost_pence).sum();
     let mut blocks = vec![Block::Table {
         table: Table {
