@@ -5,7 +5,7 @@
 //! logged, never shown). The web maps each variant to a status once.
 
 use portfolio_domain::{Project, ValidationErrors};
-use portfolio_store::StoreError;
+use portfolio_store::{StorageTrouble, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -32,8 +32,25 @@ pub enum AppError {
     /// Sign-in throttled after too many failed attempts.
     #[error("Too many attempts — try again in {}", in_minutes(.minutes))]
     TooManyAttempts { minutes: i64 },
+    /// The database cannot take writes now (its disk is full, it is
+    /// read-only, or its disk failed); nothing was saved. Reads still work.
+    #[error("{}", storage_message(.trouble))]
+    Storage {
+        trouble: StorageTrouble,
+        #[source]
+        source: StoreError,
+    },
     #[error("internal error")]
     Internal(#[source] StoreError),
+}
+
+/// What a user is told about a storage trouble: the cause, without internals.
+pub fn storage_message(trouble: &StorageTrouble) -> &'static str {
+    match trouble {
+        StorageTrouble::DiskFull => "The database's disk is full; nothing was saved. Try again once an administrator has freed space.",
+        StorageTrouble::ReadOnly => "The database is read-only; nothing was saved. Try again once an administrator has made it writable.",
+        StorageTrouble::DiskError => "The database could not write to its disk; nothing was saved. Try again later.",
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -46,7 +63,13 @@ impl From<StoreError> for AppError {
             StoreError::Duplicate { field, value } => AppError::Validation(
                 ValidationErrors::single(field, format!("'{value}' is already in use")),
             ),
-            other => AppError::Internal(other),
+            other => match other.storage_trouble() {
+                Some(trouble) => AppError::Storage {
+                    trouble,
+                    source: other,
+                },
+                None => AppError::Internal(other),
+            },
         }
     }
 }

@@ -161,12 +161,17 @@ pub struct App {
 pub struct Settings {
     /// How long a signed-in session lasts without signing in again.
     pub session_lifetime: chrono::Duration,
+    /// A scenario run whose worker has not been heard from for this long is
+    /// taken to have died with its process, and any instance marks it
+    /// failed. Workers report four times as often.
+    pub run_stale_after: std::time::Duration,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             session_lifetime: chrono::Duration::hours(8),
+            run_stale_after: std::time::Duration::from_secs(120),
         }
     }
 }

@@ -6,8 +6,10 @@
 //! it, and a cancel asked anywhere reaches the worker at its next step. The
 //! optimisation itself runs on a blocking thread (`spawn_blocking`), never on
 //! the runtime's workers, so the server keeps answering while it runs. The
-//! result is stored whole when the run finishes; a run that dies with its
-//! process is marked failed when the server next starts.
+//! result is stored whole when the run finishes. The worker also reports
+//! a heartbeat between steps; a run not heard from for
+//! [`Settings::run_stale_after`](crate::Settings::run_stale_after) died with
+//! its process, and any instance marks it failed with the reason.
 //!
 //! What goes into the optimiser is built in `problem` (which projects are
 //! candidates, their values, windows, demand and costs, the scenario's
@@ -352,10 +354,40 @@ impl App {
         compute::model_text(&prepared, format)
     }
 
-    /// Marks runs left "running" by a process that stopped as failed. Called
-    /// at start-up; `grace_seconds` leaves other instances' live runs alone.
+    /// Marks runs left "running" by a process that stopped as failed, with
+    /// the reason. `grace_seconds` leaves live runs alone: their workers
+    /// report more often than that.
     pub async fn fail_abandoned_runs(&self, grace_seconds: i64) -> Result<u64> {
         Ok(self.store.fail_abandoned_runs(grace_seconds).await?)
+    }
+
+    /// Looks for abandoned runs every half of [`Settings::run_stale_after`]
+    /// until the task is aborted: a run whose instance died (killed, out of
+    /// memory, its machine gone) is marked failed by whichever instance
+    /// looks first, not only when that instance starts again.
+    ///
+    /// [`Settings::run_stale_after`]: crate::Settings::run_stale_after
+    pub fn spawn_stale_run_check(&self) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let stale = app.settings.run_stale_after;
+            let seconds = i64::try_from(stale.as_secs()).unwrap_or(i64::MAX);
+            let mut every = tokio::time::interval(stale / 2);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                match app.fail_abandoned_runs(seconds).await {
+                    Ok(0) => {}
+                    Ok(failed) => tracing::warn!(
+                        failed,
+                        "scenario runs whose server stopped were marked failed"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not look for abandoned scenario runs")
+                    }
+                }
+            }
+        })
     }
 }
 
@@ -384,12 +416,20 @@ async fn run_worker(app: App, organisation_id: i64, run_id: i64, prepared: Prepa
         };
         compute::compute(&prepared, worker_cancel.clone(), &mut report)
     });
-    while let Some(p) = rx.recv().await {
-        match app
-            .store
-            .record_run_progress(run_id, p.done, p.total, &p.label)
-            .await
-        {
+    // Progress steps can be minutes apart (one solve); a heartbeat between
+    // them tells other instances the worker is alive.
+    let mut heartbeat = tokio::time::interval(app.settings.run_stale_after / 4);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    heartbeat.tick().await;
+    loop {
+        let recorded = tokio::select! {
+            progress = rx.recv() => match progress {
+                Some(p) => app.store.record_run_progress(run_id, p.done, p.total, &p.label).await,
+                None => break,
+            },
+            _ = heartbeat.tick() => app.store.touch_scenario_run(run_id).await,
+        };
+        match recorded {
             Ok(true) => cancel.store(true, Ordering::Relaxed),
             Ok(false) => {}
             Err(e) => tracing::warn!(run_id, error = %e, "could not record a run's progress"),

@@ -477,6 +477,18 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=86_400)
     )]
     pub notify_every: u64,
+
+    /// After how many seconds without word from a scenario run's worker the run is taken
+    /// to have died with its server and is marked failed (by any instance on the database).
+    #[arg(
+        long,
+        env = "PORTFOLIO_RUN_STALE_AFTER",
+        hide_env_values = true,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        value_parser = clap::value_parser!(u64).range(4..=86_400)
+    )]
+    pub run_stale_after: u64,
 }
 
 /// Single sign-on through OpenID Connect. Without --oidc-issuer, users sign in with passwords only.

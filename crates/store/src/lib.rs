@@ -99,7 +99,19 @@ pub enum StoreError {
     #[error("{field} '{value}' is already in use")]
     Duplicate { field: &'static str, value: String },
     #[error("the database is unavailable: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The database's disk is full (SQLite `SQLITE_FULL`, PostgreSQL
+    /// `53100`); the write's transaction was rolled back.
+    #[error("the database's disk is full; nothing was saved: {0}")]
+    DiskFull(sqlx::Error),
+    /// The database takes no writes (SQLite `SQLITE_READONLY`, PostgreSQL
+    /// `25006`: a read-only file system, file or transaction).
+    #[error("the database is read-only; nothing was saved: {0}")]
+    ReadOnly(sqlx::Error),
+    /// The database could not read or write its file (SQLite
+    /// `SQLITE_IOERR`), as when its disk went away.
+    #[error("the database could not use its disk; nothing was saved: {0}")]
+    DiskError(sqlx::Error),
     #[error("the database holds a value this version cannot read: {0}")]
     Corrupt(String),
     /// The task writing this change stopped before it finished (the server is
@@ -108,6 +120,66 @@ pub enum StoreError {
     Interrupted,
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Why a database cannot take writes just now, named apart from other
+/// failures so the web can say so (and keep serving reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageTrouble {
+    DiskFull,
+    ReadOnly,
+    DiskError,
+}
+
+impl StorageTrouble {
+    /// The trouble an error reports, by its code: SQLite's primary result
+    /// code (the low byte of the extended code) or PostgreSQL's SQLSTATE.
+    /// This is the one place those codes are read.
+    pub fn of(err: &sqlx::Error) -> Option<StorageTrouble> {
+        let sqlx::Error::Database(db) = err else {
+            return None;
+        };
+        let code = db.code()?;
+        match code.as_ref() {
+            "53100" => return Some(StorageTrouble::DiskFull),
+            "25006" => return Some(StorageTrouble::ReadOnly),
+            _ => {}
+        }
+        // SQLite reports numbers; PostgreSQL's five-character SQLSTATEs that
+        // happen to be all digits were matched above or are not ours.
+        if code.len() == 5 {
+            return None;
+        }
+        match code.parse::<i64>().ok()? & 0xff {
+            13 => Some(StorageTrouble::DiskFull),
+            8 => Some(StorageTrouble::ReadOnly),
+            10 => Some(StorageTrouble::DiskError),
+            _ => None,
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match StorageTrouble::of(&err) {
+            Some(StorageTrouble::DiskFull) => StoreError::DiskFull(err),
+            Some(StorageTrouble::ReadOnly) => StoreError::ReadOnly(err),
+            Some(StorageTrouble::DiskError) => StoreError::DiskError(err),
+            None => StoreError::Database(err),
+        }
+    }
+}
+
+impl StoreError {
+    /// The storage trouble behind this error, if that is what it is.
+    pub fn storage_trouble(&self) -> Option<StorageTrouble> {
+        match self {
+            StoreError::DiskFull(_) => Some(StorageTrouble::DiskFull),
+            StoreError::ReadOnly(_) => Some(StorageTrouble::ReadOnly),
+            StoreError::DiskError(_) => Some(StorageTrouble::DiskError),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -288,7 +360,7 @@ pub(crate) fn map_unique(err: sqlx::Error, field: &'static str, value: &str) -> 
             };
         }
     }
-    StoreError::Database(err)
+    StoreError::from(err)
 }
 
 pub(crate) fn get<T>(row: &AnyRow, column: &str) -> Result<T>

@@ -383,24 +383,87 @@ impl Store {
         Ok(())
     }
 
-    /// Marks runs still "running" whose worker has not reported for
-    /// `older_than_seconds` as failed: it stopped with the process that ran it.
-    pub async fn fail_abandoned_runs(&self, older_than_seconds: i64) -> Result<u64> {
-        let _guard = self.write_guard().await;
-        let cutoff = format_time(Utc::now() - chrono::Duration::seconds(older_than_seconds));
-        let done = sqlx::query(
-            "UPDATE scenario_runs SET status = $1, message = $2, finished_at = $3, progress_label = $4 \
-             WHERE status = $5 AND heartbeat_at < $6",
+    /// Tells the database that a run's worker is alive (between progress
+    /// steps, which can be far apart); returns whether a cancel was asked for.
+    /// `false` also when the run is no longer running (another instance
+    /// marked it failed), so the worker stops.
+    pub async fn touch_scenario_run(&self, run_id: i64) -> Result<bool> {
+        let row = sqlx::query(
+            "UPDATE scenario_runs SET heartbeat_at = $1 WHERE id = $2 AND status = $3 \
+             RETURNING cancel_requested",
         )
-        .bind(RunStatus::Failed.as_str())
-        .bind("The server stopped before this run finished; run the scenario again.".to_string())
         .bind(format_time(Utc::now()))
-        .bind(RunStatus::Failed.label().to_string())
+        .bind(run_id)
         .bind(RunStatus::Running.as_str())
-        .bind(cutoff)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(done.rows_affected())
+        match row {
+            Some(row) => Ok(get::<i64>(&row, "cancel_requested")? != 0),
+            None => Ok(true),
+        }
+    }
+
+    /// Marks runs still "running" whose worker has not reported for
+    /// `older_than_seconds` as failed, each with its reason and audit record
+    /// in one transaction: its worker stopped with the process that ran it.
+    /// Any instance may call this; a run another instance already marked is
+    /// left alone (the update names the status it expects).
+    pub async fn fail_abandoned_runs(&self, older_than_seconds: i64) -> Result<u64> {
+        let cutoff = format_time(Utc::now() - chrono::Duration::seconds(older_than_seconds));
+        let rows = sqlx::query(
+            "SELECT id, organisation_id, heartbeat_at FROM scenario_runs \
+             WHERE status = $1 AND heartbeat_at < $2 ORDER BY id",
+        )
+        .bind(RunStatus::Running.as_str())
+        .bind(cutoff.clone())
+        .fetch_all(&self.pool)
+        .await?;
+        let actor = Actor::system("stale run check");
+        let mut failed = 0;
+        for row in rows {
+            let run_id: i64 = get(&row, "id")?;
+            let organisation_id: i64 = get(&row, "organisation_id")?;
+            let heartbeat: String = get(&row, "heartbeat_at")?;
+            let message = format!(
+                "The server running this run stopped before it finished (last heard from at {} UTC); \
+                 run the scenario again.",
+                heartbeat.get(..19).unwrap_or(heartbeat.as_str()).replace('T', " ")
+            );
+            let _guard = self.write_guard().await;
+            let mut tx = self.pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE scenario_runs SET status = $1, message = $2, finished_at = $3, progress_label = $4 \
+                 WHERE id = $5 AND status = $6 AND heartbeat_at < $7",
+            )
+            .bind(RunStatus::Failed.as_str())
+            .bind(message.clone())
+            .bind(format_time(stored_time(Utc::now())))
+            .bind(RunStatus::Failed.label().to_string())
+            .bind(run_id)
+            .bind(RunStatus::Running.as_str())
+            .bind(cutoff.clone())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                continue;
+            }
+            record(
+                &mut tx,
+                AuditRecord {
+                    organisation_id: Some(organisation_id),
+                    entity: "scenario_run",
+                    entity_id: run_id,
+                    action: RunStatus::Failed.as_str(),
+                    before: None,
+                    after: Some(json!({ "message": message })),
+                    actor: &actor,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            failed += 1;
+        }
+        Ok(failed)
     }
 
     pub async fn scenario_run(&self, organisation_id: i64, run_id: i64) -> Result<ScenarioRun> {

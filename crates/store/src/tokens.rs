@@ -158,11 +158,21 @@ impl Store {
         };
         if stale {
             let _guard = self.write_guard().await;
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            let recorded = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(token_id)
                 .execute(&self.pool)
-                .await?;
+                .await
+                .map_err(StoreError::from);
+            match recorded {
+                Ok(_) => {}
+                // A full or read-only database still serves reads: the
+                // use is recorded at the next request that can write.
+                Err(e) if e.storage_trouble().is_some() => {
+                    tracing::warn!(error = %e, "could not record an API token's use");
+                }
+                Err(e) => return Err(e),
+            }
         }
         let scope: String = get(&row, "scope")?;
         Ok(Some(TokenCaller {

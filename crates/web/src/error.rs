@@ -3,7 +3,8 @@
 //! The API answers `application/problem+json` (RFC 9457) with the field and
 //! reason for each problem; pages answer a GOV.UK error page. Internal errors
 //! are logged with their cause chain and shown only as "Sorry, there is a
-//! problem with the service".
+//! problem with the service". A database that cannot take writes (disk full,
+//! read-only) answers 503 naming that cause, and nothing more.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -190,6 +191,13 @@ impl IntoResponse for ApiError {
                     StatusCode::TOO_MANY_REQUESTS,
                     problem(StatusCode::TOO_MANY_REQUESTS, "too-many-attempts", "Too many attempts", e.to_string(), vec![]),
                 ),
+                e @ AppError::Storage { .. } => {
+                    log_internal(&e);
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        problem(StatusCode::SERVICE_UNAVAILABLE, "storage-unavailable", "Nothing was saved", e.to_string(), vec![]),
+                    )
+                }
                 e @ AppError::Internal(_) => {
                     log_internal(&e);
                     (
@@ -246,6 +254,10 @@ impl IntoResponse for PageError {
             AppError::Validation(errors) => (StatusCode::BAD_REQUEST, "There is a problem", errors.to_string()),
             AppError::Conflict { .. } => (StatusCode::CONFLICT, "Changed by someone else", self.0.to_string()),
             AppError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", self.0.to_string()),
+            AppError::Storage { .. } => {
+                log_internal(&self.0);
+                (StatusCode::SERVICE_UNAVAILABLE, "Nothing was saved", self.0.to_string())
+            }
             AppError::Internal(_) => {
                 log_internal(&self.0);
                 (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service", "Try again later. The problem has been logged.".to_string())

@@ -23,7 +23,8 @@ const RANDOM_PASSWORD_LENGTH: usize = 20;
 
 pub async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<()> {
     let url = config::database_url(global, DATABASE_FILE)?;
-    let app = open(&url).await?;
+    let mut app = open(&url).await?;
+    app.settings.run_stale_after = std::time::Duration::from_secs(args.run_stale_after);
     let app = with_sso(app, &args.sso).await?;
     let listener = bind(&args.listen).await?;
     fail_abandoned_runs(&app).await?;
@@ -250,12 +251,14 @@ fn remove_sqlite_files(path: &Path) -> anyhow::Result<()> {
 /// Marks scenario runs whose worker died with an earlier process as failed.
 /// An embedded SQLite database has one server, so every run still "running"
 /// is abandoned; instances sharing PostgreSQL leave each other's live runs
-/// alone (a live run reports at least once per solve, whose time limit is at
-/// most ten minutes).
+/// alone (a live run's worker reports four times within the stale period).
+/// While serving, [`App::spawn_stale_run_check`] keeps looking.
 async fn fail_abandoned_runs(app: &App) -> anyhow::Result<()> {
     let grace = match app.store.backend() {
         portfolio_app::Backend::Sqlite => 0,
-        portfolio_app::Backend::Postgres => 11 * 60,
+        portfolio_app::Backend::Postgres => {
+            i64::try_from(app.settings.run_stale_after.as_secs()).unwrap_or(i64::MAX)
+        }
     };
     let failed = app.fail_abandoned_runs(grace).await?;
     if failed > 0 {
@@ -294,8 +297,10 @@ async fn run(
         "serving"
     );
     let notifications = super::notify::spawn_notifier(app.clone(), notifier.mailer, notifier.every);
+    let stale_runs = app.spawn_stale_run_check();
     let served = serve_web(app, listener, options).await;
     notifications.abort();
+    stale_runs.abort();
     served.context("the web server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
