@@ -21,6 +21,7 @@ pub mod intake;
 pub mod meetings;
 pub mod merges;
 pub mod notifications;
+pub mod operations;
 pub mod projects;
 pub mod raid;
 pub mod reports;
@@ -271,10 +272,5 @@ impl App {
             reference_version,
             token_scope: None,
         })
-    }
-
-    /// Whether the database answers.
-    pub async fn ready(&self) -> Result<()> {
-        Ok(self.store.ping().await?)
     }
 }

@@ -99,10 +99,15 @@ pub enum Command {
         long_about = "Run the web application: the pages and the JSON API under /api/v1.\n\n\
                       Opens the database (applying any pending migrations), listens on the \
                       given address and prints `Listening on http://ADDRESS`. Stops cleanly \
-                      on Ctrl-C or SIGTERM, finishing requests in flight.",
+                      on Ctrl-C or SIGTERM, finishing requests in flight.\n\n\
+                      Every option is checked before anything starts: a setting that cannot \
+                      work (an address, a URL, an unreachable database, half the single \
+                      sign-on settings, a data directory that cannot be written) stops it \
+                      with one line naming the option and why, and exit code 2.",
         after_help = "Examples:\n  \
                       portfolio serve\n  \
                       portfolio serve --listen 0.0.0.0:8080 --secure-cookies\n  \
+                      portfolio serve --metrics-listen 127.0.0.1:9464\n  \
                       PORTFOLIO_DATABASE_URL=postgres://portfolio@db/portfolio portfolio serve"
     )]
     Serve(ServeArgs),
@@ -460,6 +465,17 @@ pub struct ServeArgs {
     /// sign-in attempts per address: set this only behind a reverse proxy that appends it.
     #[arg(long, env = "PORTFOLIO_TRUST_FORWARDED_FOR", hide_env_values = true)]
     pub trust_forwarded_for: bool,
+
+    /// Serve Prometheus metrics at `/metrics` on this address, a listener of its own
+    /// (keep it private, such as 127.0.0.1:9464; the main listener never serves them).
+    /// Without it, no metrics are served.
+    #[arg(
+        long,
+        env = "PORTFOLIO_METRICS_LISTEN",
+        hide_env_values = true,
+        value_name = "ADDR"
+    )]
+    pub metrics_listen: Option<String>,
 
     #[command(flatten)]
     pub mail: MailArgs,

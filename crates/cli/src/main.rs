@@ -3,6 +3,7 @@
 //! This file only parses the arguments, starts logging and hands over to
 //! [`commands::run`]; errors are reported by [`report`].
 
+mod checks;
 mod cli;
 mod commands;
 mod config;
@@ -34,10 +35,19 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if report::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            report::print(&e);
-            ExitCode::FAILURE
-        }
+        // A setting that cannot work exits like a mistyped option.
+        Err(e) => match e.downcast_ref::<checks::ConfigError>() {
+            Some(config) => {
+                for line in &config.0 {
+                    eprintln!("error: {line}");
+                }
+                ExitCode::from(checks::EXIT_CODE)
+            }
+            None => {
+                report::print(&e);
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

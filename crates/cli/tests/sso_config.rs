@@ -1,5 +1,6 @@
 //! Single-sign-on settings are checked when the server starts: a mistake
-//! stops it with a message naming the setting, before it listens.
+//! stops it with a message naming the setting, before it listens, and exit
+//! code 2 (as for any setting that cannot work).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -47,14 +48,14 @@ const ISSUER: &str = "--oidc-issuer=http://127.0.0.1:9";
 #[test]
 fn a_missing_client_id_or_redirect_url_is_named() {
     let (code, stderr) = serve(&[ISSUER], &[]);
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("--oidc-client-id (or PORTFOLIO_OIDC_CLIENT_ID)"),
         "{stderr}"
     );
 
     let (code, stderr) = serve(&[ISSUER, "--oidc-client-id=portfolio"], &[]);
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--oidc-redirect-url"), "{stderr}");
 }
 
@@ -68,7 +69,7 @@ fn an_unknown_role_in_the_mapping_is_named() {
         ],
         &[("PORTFOLIO_OIDC_GROUP_ROLES", "pmo=editor,admins=boss")],
     );
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("PORTFOLIO_OIDC_GROUP_ROLES"), "{stderr}");
     assert!(stderr.contains("pair 2"), "{stderr}");
     assert!(stderr.contains("'boss' is not a role"), "{stderr}");
@@ -85,13 +86,13 @@ fn a_plain_http_issuer_elsewhere_and_an_unreachable_one_are_refused() {
     let mut args = vec!["--oidc-issuer=http://login.example"];
     args.extend(base);
     let (code, stderr) = serve(&args, &[]);
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("must start with https://"), "{stderr}");
 
     let mut args = vec![ISSUER];
     args.extend(base);
     let (code, stderr) = serve(&args, &[]);
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("could not read the provider's metadata from http://127.0.0.1:9/.well-known/openid-configuration"),
         "{stderr}"

@@ -29,6 +29,10 @@ pub struct Problem {
     /// For a stale update: the version now stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i64>,
+    /// For a failure on the server's side: the request's id (also in the
+    /// `x-request-id` header), to quote when reporting it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -67,6 +71,7 @@ fn problem(
         detail,
         errors,
         current_version: None,
+        request_id: None,
     }
 }
 
@@ -208,6 +213,9 @@ impl IntoResponse for ApiError {
             },
         };
         body.status = status.as_u16();
+        if status.is_server_error() {
+            body.request_id = crate::request_id::current();
+        }
         let mut response = (status, axum::Json(body)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -263,10 +271,14 @@ impl IntoResponse for PageError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service", "Try again later. The problem has been logged.".to_string())
             }
         };
+        let request_id = status
+            .is_server_error()
+            .then(crate::request_id::current)
+            .flatten();
         templates::render_status(
             status,
             "error.html",
-            minijinja::context! { title, message, signed_in => false },
+            minijinja::context! { title, message, request_id, signed_in => false },
         )
     }
 }

@@ -16,7 +16,9 @@
 mod api;
 mod assets;
 mod error;
+pub mod metrics;
 mod pages;
+pub mod request_id;
 mod session;
 mod templates;
 
@@ -26,11 +28,13 @@ use axum::http::{header, HeaderValue};
 use axum::Router;
 use portfolio_app::App;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use api::openapi_document;
+pub use metrics::Metrics;
 
 /// Largest request body accepted (JSON or form).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -60,8 +64,15 @@ pub struct AppState {
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
-/// The whole application as a router: pages, API, assets, health.
+/// The whole application as a router: pages, API, assets, health. Its
+/// requests are counted in metrics of its own; see [`router_with_metrics`].
 pub fn router(app: App, options: &ServeOptions) -> Router {
+    router_with_metrics(app, options, &Metrics::new())
+}
+
+/// The whole application as a router, counting its requests in `metrics`
+/// (which [`metrics::router`] serves).
+pub fn router_with_metrics(app: App, options: &ServeOptions, metrics: &Metrics) -> Router {
     let state = AppState {
         app,
         secure_cookies: options.secure_cookies,
@@ -109,7 +120,31 @@ pub fn router(app: App, options: &ServeOptions) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ));
     }
-    router.layer(TraceLayer::new_for_http())
+    // Outermost last: an unacceptable incoming id is dropped, a fresh one
+    // set, copied to the response, recorded in the log span and made known
+    // to error pages; requests are counted inside all of that.
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            metrics.clone(),
+            metrics::record,
+        ))
+        .layer(axum::middleware::from_fn(request_id::scope))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |request: &axum::http::Request<axum::body::Body>| {
+                tracing::info_span!(
+                    "request",
+                    request_id = %request_id::of(request),
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                )
+            },
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+        .layer(SetRequestIdLayer::new(
+            request_id::HEADER,
+            request_id::RandomId,
+        ))
+        .layer(axum::middleware::from_fn(request_id::drop_unacceptable))
 }
 
 /// The body limit refuses a too-large `Content-Length` with a bare 413 before
@@ -149,24 +184,38 @@ async fn oversized_api_body_problem(
 }
 
 /// Serves the app on an already-bound listener until ctrl-c or SIGTERM, then
-/// finishes in-flight requests before returning.
+/// finishes in-flight requests before returning. With `metrics_listener`,
+/// `GET /metrics` is served there (and only there) at the same time.
 pub async fn serve(
     app: App,
     listener: tokio::net::TcpListener,
     options: ServeOptions,
+    metrics_listener: Option<tokio::net::TcpListener>,
 ) -> std::io::Result<()> {
     let store = app.store.clone();
-    let router = router(app, &options);
+    let metrics = Metrics::new();
+    let router = router_with_metrics(app.clone(), &options, &metrics);
+    let metrics_server = metrics_listener.map(|listener| {
+        let router = metrics::router(app, metrics);
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        })
+    });
     // The client's address reaches handlers (sign-in throttling, the audit
     // trail) as ConnectInfo.
-    axum::serve(
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .await;
+    if let Some(server) = metrics_server {
+        server.abort();
+    }
     store.close().await;
-    Ok(())
+    served
 }
 
 async fn shutdown_signal() {

@@ -12,6 +12,7 @@ use rand::Rng;
 use tokio::net::TcpListener;
 
 use super::{open, out, DATABASE_FILE};
+use crate::checks::{self, ConfigError};
 use crate::cli::{DemoArgs, GlobalOptions, ServeArgs};
 use crate::config;
 
@@ -22,17 +23,36 @@ const DEMO_PASSWORD_ENV: &str = "PORTFOLIO_DEMO_PASSWORD";
 const RANDOM_PASSWORD_LENGTH: usize = 20;
 
 pub async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<()> {
+    // Everything that can be checked without the database first, then the
+    // database, single sign-on and the listeners: any mistake stops the
+    // server before it listens, with exit code 2.
+    checks::check_serve(global, &args)?;
     let url = config::database_url(global, DATABASE_FILE)?;
-    let mut app = open(&url).await?;
+    let mut app = open(&url).await.map_err(|e| {
+        let (option, env) = checks::DATABASE_URL;
+        let cause = crate::report::lines(&e)
+            .join(" ")
+            .trim_start_matches("error: ")
+            .to_string();
+        ConfigError::one(format!("{}: {cause}", checks::setting(option, env)))
+    })?;
     app.settings.run_stale_after = std::time::Duration::from_secs(args.run_stale_after);
-    let app = with_sso(app, &args.sso).await?;
-    let listener = bind(&args.listen).await?;
+    let app = with_sso(app, &args.sso)
+        .await
+        .map_err(|e| ConfigError::one(format!("{e:#}")))?;
+    let listener = bind(&args.listen, checks::LISTEN).await?;
+    let metrics_listener = match args.metrics_listen.as_deref().map(str::trim) {
+        Some(address) if !address.is_empty() => Some(bind(address, checks::METRICS_LISTEN).await?),
+        _ => None,
+    };
     fail_abandoned_runs(&app).await?;
-    let notifier = Notifier::new(&args.mail, &listener, args.notify_every)?;
+    let notifier = Notifier::new(&args.mail, &listener, args.notify_every)
+        .map_err(|e| ConfigError::one(format!("{e:#}")))?;
     run(
         app,
         &url,
         listener,
+        metrics_listener,
         ServeOptions {
             secure_cookies: args.secure_cookies,
             trust_forwarded_for: args.trust_forwarded_for,
@@ -67,7 +87,7 @@ impl Notifier {
 pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> {
     let configured_password = demo_password_from_env()?;
     // Bind first, so a port in use fails before any work is done.
-    let listener = bind(&args.listen).await?;
+    let listener = bind(&args.listen, checks::LISTEN).await?;
     let url = match global.database_url.as_deref().map(str::trim) {
         Some(url) if !url.is_empty() => url.to_string(),
         _ => {
@@ -165,7 +185,7 @@ pub async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<()> 
     }
     let app = with_sso(app, &args.sso).await?;
     let notifier = Notifier::new(&args.mail, &listener, 60)?;
-    run(app, &url, listener, ServeOptions::default(), notifier).await
+    run(app, &url, listener, None, ServeOptions::default(), notifier).await
 }
 
 /// The app with single sign-on set up, when an issuer is configured: the
@@ -270,11 +290,14 @@ async fn fail_abandoned_runs(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn bind(address: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(address).await.with_context(|| {
-        format!(
-            "could not listen on {address} (is another program using it? choose another with --listen)"
-        )
+/// Listens on `address`, given by `setting` (`--listen` or `--metrics-listen`).
+async fn bind(address: &str, (option, env): (&str, &str)) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address.trim()).await.map_err(|e| {
+        ConfigError::one(format!(
+            "{}: could not listen on {address}: {e} (is another program using it? choose another address)",
+            checks::setting(option, env)
+        ))
+        .into()
     })
 }
 
@@ -283,6 +306,7 @@ async fn run(
     app: App,
     url: &str,
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     options: ServeOptions,
     notifier: Notifier,
 ) -> anyhow::Result<()> {
@@ -290,6 +314,12 @@ async fn run(
         .local_addr()
         .context("could not read the address being listened on")?;
     out(&format!("Listening on http://{address}\n"))?;
+    if let Some(metrics) = &metrics_listener {
+        let metrics = metrics
+            .local_addr()
+            .context("could not read the metrics address")?;
+        out(&format!("Metrics on http://{metrics}/metrics\n"))?;
+    }
     tracing::info!(
         %address,
         database = %config::redact_url(url),
@@ -298,7 +328,7 @@ async fn run(
     );
     let notifications = super::notify::spawn_notifier(app.clone(), notifier.mailer, notifier.every);
     let stale_runs = app.spawn_stale_run_check();
-    let served = serve_web(app, listener, options).await;
+    let served = serve_web(app, listener, options, metrics_listener).await;
     notifications.abort();
     stale_runs.abort();
     served.context("the web server stopped with an error")?;
@@ -307,6 +337,11 @@ async fn run(
 }
 
 /// The one call into the web crate: serves until Ctrl-C or SIGTERM.
-async fn serve_web(app: App, listener: TcpListener, options: ServeOptions) -> std::io::Result<()> {
-    portfolio_web::serve(app, listener, options).await
+async fn serve_web(
+    app: App,
+    listener: TcpListener,
+    options: ServeOptions,
+    metrics_listener: Option<TcpListener>,
+) -> std::io::Result<()> {
+    portfolio_web::serve(app, listener, options, metrics_listener).await
 }

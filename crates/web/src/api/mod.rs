@@ -56,7 +56,7 @@ const DEFAULT_LIMIT: u32 = 50;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "prioritisation", description = "The scoring model, project assessments and the ranked list"), (name = "capacity", description = "Resource pools, budgets, project plans and the supply-versus-demand heat map"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "raid", description = "The RAID register: risks, assumptions, issues and dependencies, the 5×5 heat map, escalated risks and the scale words"), (name = "governance", description = "Stage gates: checklists, requests and the board's decisions; what changed between two dates"), (name = "access", description = "API tokens: scopes (read, write, admin), expiry, last use and revocation"), (name = "reports", description = "Board packs and Cabinet reports kept with their narrative, written as documents (Word, web page…), and the branding on them"), (name = "operations", description = "Health checks"))
+    tags((name = "projects", description = "The register"), (name = "priorities", description = "Intake: priorities departments submit, triaged by the programme office"), (name = "reference", description = "Organisation, departments and themes"), (name = "imports", description = "Importing departments' spreadsheets"), (name = "merges", description = "Merging duplicate projects, keeping lineage, and undoing merges"), (name = "prioritisation", description = "The scoring model, project assessments and the ranked list"), (name = "capacity", description = "Resource pools, budgets, project plans and the supply-versus-demand heat map"), (name = "scenarios", description = "Prioritisation scenarios: limits and forced decisions, optimised runs, results with explanations, comparison, model export"), (name = "raid", description = "The RAID register: risks, assumptions, issues and dependencies, the 5×5 heat map, escalated risks and the scale words"), (name = "governance", description = "Stage gates: checklists, requests and the board's decisions; what changed between two dates"), (name = "access", description = "API tokens: scopes (read, write, admin), expiry, last use and revocation"), (name = "reports", description = "Board packs and Cabinet reports kept with their narrative, written as documents (Word, web page…), and the branding on them"), (name = "operations", description = "Health checks: liveness and readiness"))
 )]
 struct ApiDoc;
 
@@ -757,23 +757,36 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// Readiness: the database answers.
+/// Whether the server can serve: `ok`, or `unavailable` and why.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    pub status: &'static str,
+    /// Why the server is not ready (absent when it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Readiness: the database answers and holds exactly the migrations this
+/// version carries. A load balancer sends no traffic while this answers 503.
 #[utoipa::path(get, path = "/ready", tag = "operations", security(()),
-    responses((status = 200, description = "The database is reachable", body = Health),
-              (status = 503, description = "The database is not reachable", body = Health)))]
+    responses((status = 200, description = "The database is reachable and its migrations match this version", body = Readiness),
+              (status = 503, description = "The database cannot be reached, or its migrations are behind or ahead of this version (`reason` says which)", body = Readiness)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
-    match state.app.ready().await {
-        Ok(()) => Json(Health { status: "ok" }).into_response(),
-        Err(e) => {
-            crate::error::log_internal(&e);
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "database unavailable",
-                }),
-            )
-                .into_response()
-        }
+    use portfolio_app::operations::Readiness as Answer;
+    match state.app.readiness().await {
+        Answer::Ready => Json(Readiness {
+            status: "ok",
+            reason: None,
+        })
+        .into_response(),
+        Answer::NotReady(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Readiness {
+                status: "unavailable",
+                reason: Some(reason),
+            }),
+        )
+            .into_response(),
     }
 }
 

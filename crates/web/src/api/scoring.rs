@@ -63,6 +63,7 @@ fn stale(what: &str, current_version: i64) -> Response {
         ),
         errors: vec![],
         current_version: Some(current_version),
+        request_id: None,
     };
     let mut response = (StatusCode::PRECONDITION_FAILED, Json(body)).into_response();
     response.headers_mut().insert(
