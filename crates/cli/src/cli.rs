@@ -194,11 +194,18 @@ pub enum Command {
                       their XLSX has typed cells (dates, £ amounts, yes/no), costs per financial \
                       year, a frozen header and filters, and imports back unchanged with \
                       `portfolio import`. CSV cells that a spreadsheet would run as a formula \
-                      are prefixed with an apostrophe.",
+                      are prefixed with an apostrophe.\n\n\
+                      With --all, the whole database instead: every organisation and every \
+                      table, the audit trail and users' password hashes included, as JSON \
+                      lines that `portfolio import --all` reads into an empty SQLite or \
+                      PostgreSQL database of the same schema version (ids kept). Signed-in \
+                      sessions and single sign-on logins in progress are left out: everyone \
+                      signs in again. An existing file is never overwritten.",
         after_help = "Examples:\n  \
                       portfolio export --org northmere --format csv --output register.csv\n  \
                       portfolio export raid --format xlsx --out raid.xlsx\n  \
-                      portfolio export --format json | jq length"
+                      portfolio export --format json | jq length\n  \
+                      portfolio export --all --output portfolio-archive.jsonl"
     )]
     Export(ExportArgs),
 
@@ -224,11 +231,16 @@ pub enum Command {
                       unless --source names one.\n\n\
                       A single cost column becomes one cost line in the financial year of the \
                       start date (or the current one when there is no start date), as capital \
-                      unless its header says revenue.",
+                      unless its header says revenue.\n\n\
+                      With --all, FILE is an archive written by `portfolio export --all`: the \
+                      whole database is imported, in one transaction, into a database that must \
+                      be empty (it is migrated first); a malformed archive is refused with the \
+                      line and the reason, and nothing is written.",
         after_help = "Examples:\n  \
                       portfolio import health.csv --org northmere --dry-run\n  \
                       portfolio import budgets.xlsx --org northmere --sheet 'Health and Care'\n  \
-                      portfolio import *.csv --org northmere --mapping columns.toml --format json\n\n\
+                      portfolio import *.csv --org northmere --mapping columns.toml --format json\n  \
+                      portfolio import --all portfolio-archive.jsonl --database-url postgres://portfolio@db/portfolio\n\n\
                       A mapping file (columns.toml):\n  \
                       [columns]\n  \
                       \"Scheme\" = \"title\"\n  \
@@ -408,6 +420,25 @@ pub enum Command {
                       portfolio export --database-url sqlite://backups/portfolio-2024-04-01.sqlite"
     )]
     Backup(BackupArgs),
+
+    /// Put an SQLite backup back in place of the database (with the server stopped).
+    #[command(
+        long_about = "Replace the embedded SQLite database with a backup made by `portfolio \
+                      backup`. Stop the server first: restore refuses while a server is using \
+                      the database.\n\n\
+                      The backup is checked before anything is replaced: it must open as \
+                      SQLite, pass SQLite's integrity check and come from this build or an \
+                      older one (a backup from a newer build is refused; an older one is \
+                      migrated forward). It is copied beside the database, checked, flushed to \
+                      disk and only then renamed over it, so a refused or interrupted restore \
+                      leaves the database as it was. An existing database is only replaced \
+                      with --force.\n\n\
+                      For PostgreSQL, restore a pg_dump archive with pg_restore instead.",
+        after_help = "Examples:\n  \
+                      portfolio restore --from backups/portfolio-2024-04-01.sqlite --force\n  \
+                      portfolio restore --from backup.sqlite --database-url sqlite:///srv/portfolio/new.sqlite"
+    )]
+    Restore(RestoreArgs),
 
     /// Create a large synthetic organisation, for benchmarks and load tests.
     #[command(
@@ -876,7 +907,11 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
     pub format: ExportFormat,
 
-    /// File to write (replaced if it exists); default: standard output.
+    /// The whole database (every organisation and table) as an archive for `import --all`.
+    #[arg(long, conflicts_with_all = ["what", "org", "format"])]
+    pub all: bool,
+
+    /// File to write (replaced if it exists, except with --all); default: standard output.
     #[arg(long, short, visible_alias = "out", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -910,8 +945,12 @@ pub struct ImportArgs {
     pub files: Vec<PathBuf>,
 
     /// The organisation's slug (see `portfolio organisation list`).
-    #[arg(long, value_name = "SLUG")]
-    pub org: String,
+    #[arg(long, value_name = "SLUG", required_unless_present = "all")]
+    pub org: Option<String>,
+
+    /// Import a whole-database archive from `export --all` into an empty database.
+    #[arg(long, conflicts_with_all = ["org", "source", "sheet", "mapping", "dry_run", "valid_only", "rejected"])]
+    pub all: bool,
 
     /// Name of the spreadsheet source, for re-imports; default: each file's name.
     #[arg(long, value_name = "NAME")]
@@ -1247,6 +1286,17 @@ pub struct BackupArgs {
     /// File to write the copy to; must not exist yet.
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file to restore (made by `portfolio backup`).
+    #[arg(long, value_name = "BACKUP")]
+    pub from: PathBuf,
+
+    /// Replace the existing database (every change since the backup is lost).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

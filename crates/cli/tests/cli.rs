@@ -593,6 +593,7 @@ fn every_command_has_help() {
         &["merge"],
         &["merge", "undo"],
         &["backup"],
+        &["restore"],
         &["generate"],
     ];
     for command in commands {

@@ -16,7 +16,9 @@
 //!
 //! This crate does not validate input: it stores what the domain parsed.
 
+pub mod archive;
 mod audit;
+pub mod backup;
 mod capacity;
 mod gates;
 mod highlights;
@@ -122,6 +124,13 @@ pub enum StoreError {
     Interrupted,
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A backup that cannot be restored; the text says why.
+    #[error("{0}")]
+    Backup(String),
+    /// A whole-database archive that cannot be written or read; the text
+    /// names where and why.
+    #[error("{0}")]
+    Archive(String),
 }
 
 /// Why a database cannot take writes just now, named apart from other

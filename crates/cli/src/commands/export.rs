@@ -7,6 +7,9 @@ use super::{only_organisation, open_configured, out};
 use crate::cli::{ExportArgs, ExportFormat, ExportWhat, GlobalOptions};
 
 pub async fn export(global: &GlobalOptions, args: ExportArgs) -> anyhow::Result<()> {
+    if args.all {
+        return super::archive::export_all(global, args.output.as_deref()).await;
+    }
     let format = match args.format {
         ExportFormat::Json => FileFormat::Json,
         ExportFormat::Csv => FileFormat::Csv,

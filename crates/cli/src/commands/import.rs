@@ -10,6 +10,15 @@ use super::{open_configured, out};
 use crate::cli::{GlobalOptions, ImportArgs, ReportFormat};
 
 pub async fn import(global: &GlobalOptions, args: ImportArgs) -> anyhow::Result<()> {
+    if args.all {
+        let [archive] = args.files.as_slice() else {
+            bail!("import --all reads one archive; name a single file");
+        };
+        return super::archive::import_all(global, archive).await;
+    }
+    let Some(org) = args.org.as_deref() else {
+        bail!("name the organisation to import into with --org SLUG");
+    };
     let mapping = match &args.mapping {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -38,7 +47,7 @@ pub async fn import(global: &GlobalOptions, args: ImportArgs) -> anyhow::Result<
     let app = open_configured(global).await?;
     let paths: Vec<&Path> = args.files.iter().map(|p| p.as_path()).collect();
     let report = app
-        .import_paths(&args.org, &paths, &options, &Actor::system("cli"))
+        .import_paths(org, &paths, &options, &Actor::system("cli"))
         .await;
     app.store.close().await;
     let report = report?;

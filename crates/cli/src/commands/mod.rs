@@ -1,6 +1,7 @@
 //! Carrying out each subcommand by calling the application services.
 
 mod admin;
+mod archive;
 mod backup;
 mod bench_mkp;
 mod capacity;
@@ -16,6 +17,7 @@ mod priorities;
 mod raid;
 mod ranking;
 mod reports;
+mod restore;
 mod serve;
 
 use std::io::Write;
@@ -51,6 +53,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Merge(args) => merge::merge(global, args).await,
         Command::Optimise(args) => optimise::optimise(global, args).await,
         Command::Backup(args) => backup::backup(global, args).await,
+        Command::Restore(args) => restore::restore(global, args).await,
         Command::Generate(args) => generate::generate(global, args).await,
         Command::BenchMkp(args) => bench_mkp::bench_mkp(args).await,
     }

@@ -313,6 +313,8 @@ async fn run(
     let address = listener
         .local_addr()
         .context("could not read the address being listened on")?;
+    // Held while serving, so that `restore` refuses to replace the database.
+    let _in_use = super::restore::mark_in_use(url)?;
     out(&format!("Listening on http://{address}\n"))?;
     if let Some(metrics) = &metrics_listener {
         let metrics = metrics
