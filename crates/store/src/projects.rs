@@ -18,8 +18,8 @@ use sqlx::{Any, Transaction};
 
 use crate::audit::{bump_data_version, insert_audit_texts, record, AuditRecord, AuditText};
 use crate::{
-    format_time, get, map_unique, parse_stored, parse_time, stored_time, Actor, Result, Store,
-    StoreError,
+    format_time, get, map_unique, parse_stored, parse_time, stored_time, Actor, Backend, Result,
+    Store, StoreError,
 };
 
 /// One page of a register list.
@@ -770,7 +770,16 @@ impl Store {
 
     /// Counts for the dashboard, grouped; `Dashboard::assemble` lays them out.
     pub async fn project_counts(&self, organisation_id: i64) -> Result<GroupedCounts> {
-        let mut conn = self.pool.acquire().await?;
+        // One snapshot for the four counts: read one by one, a project added
+        // between them made the total disagree with the groups (the dashboard
+        // then refused to show, as it should). SQLite's read transaction holds
+        // one snapshot from its first read; PostgreSQL needs REPEATABLE READ.
+        let mut conn = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *conn)
+                .await?;
+        }
         let rows = sqlx::query(
             "SELECT stage, department_id, COUNT(*) AS n FROM projects WHERE organisation_id = $1 GROUP BY stage, department_id",
         )
@@ -813,6 +822,7 @@ impl Store {
             .fetch_one(&mut *conn)
             .await?;
         counts.total = get(&row, "n")?;
+        conn.commit().await?;
         Ok(counts)
     }
 }

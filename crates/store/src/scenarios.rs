@@ -274,6 +274,11 @@ impl Store {
         total: i64,
         label: &str,
     ) -> Result<bool> {
+        // Through the single-writer lock like every other write: committed
+        // beside it, a run's progress (several a second) made a concurrent
+        // write transaction's snapshot stale, and SQLite refused that write
+        // as busy (code 517) instead of queueing it.
+        let _guard = self.write_guard().await;
         let row = sqlx::query(
             "UPDATE scenario_runs SET progress_done = $1, progress_total = $2, progress_label = $3, \
              heartbeat_at = $4 WHERE id = $5 RETURNING cancel_requested",
