@@ -14,6 +14,7 @@
 #   CASES="sqlite-1:120 postgres-1:120 postgres-2:120"   BACKEND-INSTANCES:SECONDS, in order
 #   PROJECTS=10000  CONN=16  REQUESTS=1000000 (per case; the duration usually ends it first)
 #   SAMPLE=10        seconds between memory samples of every server process
+#   OPTIMISE_WAIT=30 seconds a scenario run may take before the load asks it to stop
 #   PG_ADMIN=postgres://postgres@127.0.0.1:5432/postgres   where to create the databases
 #   OUT=/tmp/portfolio-bench/load-<timestamp>   working folder: per case summary.txt,
 #                    summary.json, minutes.csv, rss.csv, server logs
@@ -31,6 +32,7 @@ PROJECTS=${PROJECTS:-10000}
 CONN=${CONN:-16}
 REQUESTS=${REQUESTS:-1000000}
 SAMPLE=${SAMPLE:-10}
+OPTIMISE_WAIT=${OPTIMISE_WAIT:-30}
 PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 OUT=${OUT:-/tmp/portfolio-bench/load-$(date -u +%Y%m%dT%H%M%SZ)}
 PASSWORD=${PORTFOLIO_BENCH_PASSWORD:-bench-password-$RANDOM$RANDOM}
@@ -134,7 +136,8 @@ for c in $CASES; do
   status=0
   PORTFOLIO_LOAD_TOKEN=$(cat "$OUT/token-$backend.txt") PORTFOLIO_LOAD_PASSWORD=$PASSWORD \
     timeout $((secs + 900)) "$LOAD" "${urls[@]}" "${pids[@]}" --email "$EMAIL" --connections "$CONN" \
-    --duration "$secs" --requests "$REQUESTS" --sample-every "$SAMPLE" --out "$dir" || status=$?
+    --duration "$secs" --requests "$REQUESTS" --sample-every "$SAMPLE" \
+    --optimise-wait "$OPTIMISE_WAIT" --out "$dir" || status=$?
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   [ -f "$dir/summary.txt" ] && cat "$dir/summary.txt"
   stop_servers

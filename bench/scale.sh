@@ -17,6 +17,10 @@
 #   TENANCY_BACKENDS="sqlite"       or "sqlite postgres"
 #   PG_ADMIN=postgres://postgres@127.0.0.1:5432/postgres
 #   DUR=10 CONN=1 THREADS=1         wrk
+#   COLD=20                         rounds of the cold measurement: a write (one new
+#                                   project, which moves the organisation's data
+#                                   version and so empties its read caches), then one
+#                                   request of each page, timed by curl
 #   OUT=/tmp/portfolio-bench/scale-<timestamp>
 #
 # Output: `RESULT …` lines and the raw wrk output in $OUT. Traffic goes to 127.0.0.1 only;
@@ -34,12 +38,13 @@ PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 DUR=${DUR:-10}
 CONN=${CONN:-1}
 THREADS=${THREADS:-1}
+COLD=${COLD:-20}
 OUT=${OUT:-/tmp/portfolio-bench/scale-$(date -u +%Y%m%dT%H%M%SZ)}
 PASSWORD=${PORTFOLIO_BENCH_PASSWORD:-bench-password-$RANDOM$RANDOM}
 
 die() { echo "scale-bench: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "no binary at $BIN (cargo build --release --workspace --bins)"
-for tool in wrk curl psql; do command -v $tool > /dev/null || die "$tool not installed"; done
+for tool in wrk curl psql jq; do command -v $tool > /dev/null || die "$tool not installed"; done
 # shellcheck source=bench/lib.sh
 . "$HERE/lib.sh"
 mkdir -p "$OUT"
@@ -87,7 +92,7 @@ measure() {
   local label=$1 org=$2 cookie token file; shift 2
   start "$@"
   cookie=$(sign_in "$SERVER_URL" "admin@$org.example" "$PASSWORD" "$OUT/jar-$label")
-  token=$(timeout 60 "$BIN" "$@" token create --user "admin@$org.example" --name scale --scope read)
+  token=$(timeout 60 "$BIN" "$@" token create --user "admin@$org.example" --name scale --scope write)
   for page in register dashboard api_list; do
     file=$OUT/wrk-$label-$page.txt
     case $page in
@@ -97,8 +102,35 @@ measure() {
     esac
     echo "RESULT case=$label page=$page $(parse_wrk "$file") load=$(cut -d' ' -f1 /proc/loadavg)"
   done
+  cold "$label" "$cookie" "$token"
   stop_server
   SERVER_CHILD=""
+}
+
+# cold LABEL COOKIE TOKEN: COLD rounds of one write then one uncached request of each page;
+# prints the median and the largest of each page's times
+cold() {
+  local label=$1 cookie=$2 token=$3 round page dept file
+  dept=$(curl -fsS -H "Authorization: Bearer $token" "$SERVER_URL/api/v1/departments" | jq -r '.[0].slug')
+  for page in register dashboard api_list; do : > "$OUT/cold-$label-$page.txt"; done
+  for round in $(seq "$COLD"); do
+    curl -fsS -o /dev/null --max-time 30 -H "Authorization: Bearer $token" \
+      -H 'Content-Type: application/json' \
+      -d "{\"title\":\"Cold round $round\",\"department\":\"$dept\",\"stage\":\"idea\"}" \
+      "$SERVER_URL/api/v1/projects"
+    for page in register dashboard api_list; do
+      case $page in
+        register) args=(-H "Cookie: portfolio_session=$cookie" "$SERVER_URL/projects") ;;
+        dashboard) args=(-H "Cookie: portfolio_session=$cookie" "$SERVER_URL/") ;;
+        api_list) args=(-H "Authorization: Bearer $token" "$SERVER_URL/api/v1/projects?stage=delivery") ;;
+      esac
+      curl -fsS -o /dev/null --max-time 30 -w '%{time_total}\n' "${args[@]}" >> "$OUT/cold-$label-$page.txt"
+    done
+  done
+  for page in register dashboard api_list; do
+    file=$OUT/cold-$label-$page.txt
+    echo "RESULT case=$label page=$page cold_rounds=$(wc -l < "$file") $(sort -g "$file" | awk '{ t[NR] = $1 * 1000 } END { printf "cold_median_ms=%.2f cold_max_ms=%.2f", (NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2), t[NR] }')"
+  done
 }
 
 echo "== run $(date -u +%FT%TZ) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"

@@ -6,7 +6,6 @@ use portfolio_app::import::ImportOptions;
 use portfolio_app::{Actor, App, ConnectOptions, Settings};
 use portfolio_domain::demo::catalogue::CATALOGUE;
 use portfolio_domain::demo::spreadsheets::{overlaps, OVERLAPS};
-use sqlx::{Connection, Executor};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -99,19 +98,10 @@ async fn the_demo_spreadsheets_consolidate_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_spreadsheets_consolidate_on_postgres() {
-    sqlx::any::install_default_drivers();
-    let admin = std::env::var("PORTFOLIO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let database = format!("portfolio_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(&admin)
+    let database = portfolio_testdb::PostgresDatabase::create("portfolio_test").await;
+    consolidates(&database.url).await;
+    database
+        .drop_database()
         .await
-        .expect("PostgreSQL must be running for this test (it never skips)");
-    conn.execute(format!("CREATE DATABASE {database}").as_str())
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-    consolidates(&format!("{base}/{database}")).await;
-    conn.execute(format!("DROP DATABASE {database} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
+        .expect("drop the test database");
 }

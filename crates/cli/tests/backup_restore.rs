@@ -5,149 +5,35 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), created and dropped here.
 //! An unreachable server fails these tests; they never skip.
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{block_on, failure, output, request, sqlite_url, success, Server, TempDir};
 use sqlx::{Connection, Executor, Row};
 
-const BIN: &str = env!("CARGO_BIN_EXE_portfolio");
 const DEMO_PASSWORD: &str = "demo password for tests";
 const ADMIN_EMAIL: &str = "admin@northmere.example";
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/// A directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let path =
-            std::env::temp_dir().join(format!("portfolio-backup-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(path.join("data")).expect("create temp dir");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// The default database of `portfolio` run with this data dir.
-    fn database(&self) -> PathBuf {
-        self.0.join("data").join("portfolio.sqlite")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `portfolio --data-dir <dir>/data ARGS`, isolated from the caller's environment.
+/// `portfolio --data-dir <dir>/data ARGS`, with the demo's password set.
 fn portfolio(dir: &TempDir, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .args(args);
-    for var in [
-        "PORTFOLIO_DATABASE_URL",
-        "PORTFOLIO_DATA_DIR",
-        "PORTFOLIO_LOG_FORMAT",
-        "PORTFOLIO_LISTEN",
-        "PORTFOLIO_SECURE_COOKIES",
-        "PORTFOLIO_PASSWORD",
-    ] {
-        command.env_remove(var);
-    }
-    command
-        .env("RUST_LOG", "warn")
-        .env("PORTFOLIO_DEMO_PASSWORD", DEMO_PASSWORD)
-        .stdin(Stdio::null());
+    let mut command = common::portfolio(dir, args);
+    command.env("PORTFOLIO_DEMO_PASSWORD", DEMO_PASSWORD);
     command
 }
 
-fn output(command: &mut Command) -> Output {
-    command.output().expect("run portfolio")
+/// The default database of `portfolio` run on this directory (its data
+/// dir made, for commands given the file's URL).
+fn database(dir: &TempDir) -> PathBuf {
+    std::fs::create_dir_all(dir.data_dir()).expect("the data dir");
+    dir.data_dir().join("portfolio.sqlite")
 }
 
-/// Runs the command, asserts it succeeded, and returns its stdout.
-fn success(command: &mut Command) -> String {
-    let out = output(command);
-    assert!(
-        out.status.success(),
-        "{command:?} failed with {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("stdout is UTF-8")
-}
-
-/// Runs the command, asserts it failed with exit code 1, and returns its stderr.
-fn failure(command: &mut Command) -> String {
-    let out = output(command);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{command:?} should have failed\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stderr).expect("stderr is UTF-8")
-}
-
-fn sqlite_url(path: &Path) -> String {
-    format!("sqlite://{}", path.to_str().expect("UTF-8 path"))
-}
-
-/// A server process, killed when dropped.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    /// Starts the command and waits for its `Listening on` line.
-    fn start(mut command: Command) -> Server {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let stdout = child.stdout.take().expect("stdout");
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut seen = Vec::new();
-        let address = loop {
-            let line = lines
-                .recv_timeout(Duration::from_secs(300))
-                .unwrap_or_else(|_| panic!("no Listening line; saw {seen:?}"));
-            if let Some(address) = line.strip_prefix("Listening on http://") {
-                break address.to_string();
-            }
-            seen.push(line);
-        };
-        Server { child, address }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A fresh PostgreSQL database, dropped when this is.
+fn postgres() -> common::TestDatabase {
+    common::TestDatabase::new(common::Backend::Postgres)
 }
 
 /// Fills the database at `url` with the demo council (by starting the demo
@@ -157,11 +43,11 @@ impl Drop for Server {
 /// added, the upload holding every byte value (the one column of bytes) and
 /// text beyond ASCII.
 fn seed_demo(dir: &TempDir, url: &str) {
-    let server = Server::start(portfolio(
+    let mut server = Server::listening(portfolio(
         dir,
         &["demo", "--listen", "127.0.0.1:0", "--database-url", url],
     ));
-    drop(server);
+    server.stop();
     success(&mut portfolio(
         dir,
         &[
@@ -196,71 +82,6 @@ fn seed_demo(dir: &TempDir, url: &str) {
     });
 }
 
-/// One HTTP/1.1 request; the status, the headers (lower-case names) and the body.
-fn http(
-    address: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, Vec<(String, String)>, String) {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
-    let mut request =
-        format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = response.split_once("\r\n\r\n").expect("a response");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status");
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
-        .collect();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    (status, headers, body)
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-fn cookie(headers: &[(String, String)], name: &str) -> Option<String> {
-    headers
-        .iter()
-        .filter(|(n, _)| n == "set-cookie")
-        .find_map(|(_, v)| v.strip_prefix(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap_or_default().to_string())
-}
-
 fn hidden_input(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
@@ -285,14 +106,6 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
 }
 
 /// Every table of an SQLite database (the migration history included), each
@@ -364,59 +177,6 @@ fn sqlite_execute(path: &Path, sql: &str) {
     });
 }
 
-/// A fresh PostgreSQL database, dropped when this is.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create() -> PgDatabase {
-        sqlx::any::install_default_drivers();
-        let admin_url = std::env::var("PORTFOLIO_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_string());
-        let name = format!("portfolio_test_{}", uuid::Uuid::new_v4().simple());
-        block_on(async {
-            let mut conn = sqlx::AnyConnection::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL must be running for these tests: {e}"));
-            conn.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .expect("create database");
-            conn.close().await.expect("close");
-        });
-        let (base, _) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
-        let server = &base[..base.rfind('/').expect("a database in the URL")];
-        let url = format!("{server}/{name}");
-        PgDatabase {
-            admin_url,
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            block_on(async {
-                if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
-                    let _ = conn
-                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                        .await;
-                    let _ = conn.close().await;
-                }
-            })
-        })
-        .join();
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Restore
 // ---------------------------------------------------------------------------
@@ -424,7 +184,7 @@ impl Drop for PgDatabase {
 #[test]
 fn restore_brings_back_every_row_and_the_audit_trail() {
     let dir = TempDir::new();
-    let database = dir.database();
+    let database = database(&dir);
     let url = sqlite_url(&database);
     seed_demo(&dir, &url);
     let before = dump_sqlite(&database);
@@ -584,7 +344,7 @@ fn files_of(database: &Path) -> BTreeMap<String, Vec<u8>> {
 fn damaged_and_foreign_files_are_refused_and_the_database_is_untouched() {
     let dir = TempDir::new();
     let backup = database_and_backup(&dir);
-    let database = dir.database();
+    let database = database(&dir);
     let good = std::fs::read(&backup).unwrap();
     assert!(good.len() > 8192, "a backup of several pages");
 
@@ -718,8 +478,8 @@ fn a_backup_from_a_newer_build_is_refused_and_an_older_one_migrated_forward() {
 fn restore_refuses_while_a_server_uses_the_database() {
     let dir = TempDir::new();
     let backup = database_and_backup(&dir);
-    let database = dir.database();
-    let server = Server::start(portfolio(&dir, &["serve", "--listen", "127.0.0.1:0"]));
+    let database = database(&dir);
+    let server = Server::listening(portfolio(&dir, &["serve", "--listen", "127.0.0.1:0"]));
     let stderr = failure(&mut portfolio(
         &dir,
         &["restore", "--from", backup.to_str().unwrap(), "--force"],
@@ -795,52 +555,51 @@ fn dashboard_after_checks(dir: &TempDir, url: &str) -> serde_json::Value {
         ],
     ));
     let token = token.trim().to_string();
-    let server = Server::start(portfolio(
+    let server = Server::listening(portfolio(
         dir,
         &["serve", "--listen", "127.0.0.1:0", "--database-url", url],
     ));
-    let (status, _, body) = http(
-        &server.address,
-        "GET",
-        "/api/v1/dashboard",
-        &[("Authorization", &format!("Bearer {token}"))],
-        "",
-    );
-    assert_eq!(status, 200, "{body}");
-    let dashboard: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let r = server.get("/api/v1/dashboard", &token);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let dashboard = r.json();
 
     // Signing in works: the password hashes came across.
-    let (status, headers, form) = http(&server.address, "GET", "/sign-in", &[], "");
-    assert_eq!(status, 200);
-    let csrf = hidden_input(&form, "csrf_token").expect("csrf_token");
-    let sign_in_cookie = cookie(&headers, "portfolio_sign_in").expect("sign-in cookie");
+    let form = server.get("/sign-in", "");
+    assert_eq!(form.status, 200);
+    let csrf = hidden_input(&form.text(), "csrf_token").expect("csrf_token");
+    let sign_in_cookie = form.cookie("portfolio_sign_in").expect("sign-in cookie");
     let body = form_encode(&[
         ("email", ADMIN_EMAIL),
         ("password", DEMO_PASSWORD),
         ("csrf_token", &csrf),
         ("next", "/"),
     ]);
-    let (status, headers, _) = http(
+    let signed_in = request(
         &server.address,
         "POST",
         "/sign-in",
+        "",
         &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", &format!("portfolio_sign_in={sign_in_cookie}")),
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+            ("Cookie", format!("portfolio_sign_in={sign_in_cookie}")),
         ],
-        &body,
+        body.as_bytes(),
     );
-    assert_eq!(status, 303, "signing in should redirect");
-    let session = cookie(&headers, "portfolio_session").expect("a session");
-    let (status, _, page) = http(
+    assert_eq!(signed_in.status, 303, "signing in should redirect");
+    let session = signed_in.cookie("portfolio_session").expect("a session");
+    let page = request(
         &server.address,
         "GET",
         "/",
-        &[("Cookie", &format!("portfolio_session={session}"))],
         "",
+        &[("Cookie", format!("portfolio_session={session}"))],
+        b"",
     );
-    assert_eq!(status, 200);
-    assert!(page.contains("Sign out"), "signed in");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Sign out"), "signed in");
     drop(server);
 
     // New rows get new ids (the sequences are past the imported ones).
@@ -945,14 +704,14 @@ fn move_between(dir: &TempDir, from: &str, to: &str) {
 #[test]
 fn export_all_moves_the_demo_from_sqlite_to_postgres_unchanged() {
     let dir = TempDir::new();
-    let postgres = PgDatabase::create();
-    move_between(&dir, &sqlite_url(&dir.database()), &postgres.url);
+    let postgres = postgres();
+    move_between(&dir, &sqlite_url(&database(&dir)), &postgres.url);
 }
 
 #[test]
 fn export_all_moves_the_demo_from_postgres_to_sqlite_unchanged() {
     let dir = TempDir::new();
-    let postgres = PgDatabase::create();
+    let postgres = postgres();
     let target = dir.path().join("moved.sqlite");
     move_between(&dir, &postgres.url, &sqlite_url(&target));
 }
@@ -960,12 +719,12 @@ fn export_all_moves_the_demo_from_postgres_to_sqlite_unchanged() {
 #[test]
 fn a_malformed_or_clashing_archive_imports_nothing() {
     let dir = TempDir::new();
-    let source = sqlite_url(&dir.database());
+    let source = sqlite_url(&database(&dir));
     seed_demo(&dir, &source);
     let archive = export_all(&dir, &source, "good.jsonl");
     let text = std::fs::read_to_string(&archive).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    let postgres = PgDatabase::create();
+    let postgres = postgres();
 
     // A value of the wrong type: refused with its line, nothing written.
     let header = lines

@@ -1,76 +1,12 @@
 //! Runs the built `portfolio` binary against temporary data directories.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Stdio;
 
-const BIN: &str = env!("CARGO_BIN_EXE_portfolio");
-const PASSWORD: &str = "a long test password";
-
-/// A directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let path =
-            std::env::temp_dir().join(format!("portfolio-cli-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.0.join("data")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `portfolio --data-dir <dir>/data ARGS`, isolated from the caller's environment.
-fn portfolio(dir: &TempDir, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.arg("--data-dir").arg(dir.data_dir()).args(args);
-    for var in [
-        "PORTFOLIO_DATABASE_URL",
-        "PORTFOLIO_DATA_DIR",
-        "PORTFOLIO_LOG_FORMAT",
-        "PORTFOLIO_LISTEN",
-        "PORTFOLIO_SECURE_COOKIES",
-        "PORTFOLIO_PASSWORD",
-        "PORTFOLIO_DEMO_PASSWORD",
-    ] {
-        command.env_remove(var);
-    }
-    command.env("RUST_LOG", "warn").stdin(Stdio::null());
-    command
-}
-
-fn output(command: &mut Command) -> Output {
-    command.output().expect("run portfolio")
-}
-
-/// Runs the command, asserts it succeeded, and returns its stdout.
-fn success(command: &mut Command) -> String {
-    let out = output(command);
-    assert!(
-        out.status.success(),
-        "{command:?} failed with {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("stdout is UTF-8")
-}
+use common::{output, portfolio, request, success, Server, TempDir, PASSWORD};
 
 /// Generates an organisation of `projects` projects.
 fn generate(dir: &TempDir, slug: &str, projects: usize) -> String {
@@ -610,81 +546,19 @@ fn every_command_has_help() {
     }
 }
 
-/// A server process, killed when dropped.
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(mut command: Command) -> Server {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let stdout = child.stdout.take().expect("stdout");
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Server { child, lines }
-    }
-
-    /// The stdout lines up to and including `Listening on http://…`, and the address.
-    fn wait_until_listening(&self) -> (Vec<String>, String) {
-        let mut seen = Vec::new();
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(120))
-                .unwrap_or_else(|_| panic!("no Listening line; saw {seen:?}"));
-            if let Some(address) = line.strip_prefix("Listening on http://") {
-                let address = address.to_string();
-                seen.push(line);
-                return (seen, address);
-            }
-            seen.push(line);
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn get(address: &str, path: &str) -> String {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
+/// The status of `GET path` on the server at `address`.
+fn get(address: &str, path: &str) -> u16 {
+    request(address, "GET", path, "", &[], b"").status
 }
 
 #[test]
 fn serve_prints_the_real_address_and_answers() {
     let dir = TempDir::new();
-    let server = Server::start(portfolio(&dir, &["serve", "--listen", "127.0.0.1:0"]));
-    let (lines, address) = server.wait_until_listening();
+    let mut server = Server::start(portfolio(&dir, &["serve", "--listen", "127.0.0.1:0"]));
+    let lines = server.lines_until_listening();
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(!address.ends_with(":0"), "{address}");
-    let response = get(&address, "/health");
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(!server.address.ends_with(":0"), "{}", server.address);
+    assert_eq!(get(&server.address, "/health"), 200);
 }
 
 #[test]
@@ -694,8 +568,8 @@ fn demo_starts_from_a_fresh_database_every_time() {
     for _ in 0..2 {
         let mut command = portfolio(&dir, &["demo", "--listen", "127.0.0.1:0"]);
         command.env("PORTFOLIO_DEMO_PASSWORD", demo_password);
-        let server = Server::start(command);
-        let (lines, address) = server.wait_until_listening();
+        let mut server = Server::start(command);
+        let lines = server.lines_until_listening();
         assert!(
             lines.contains(&"Demo council: Northmere County Council (76 projects)".to_string()),
             "{lines:?}"
@@ -714,7 +588,7 @@ fn demo_starts_from_a_fresh_database_every_time() {
             "{lines:?}"
         );
         assert!(!lines.iter().any(|l| l.contains("Reusing")), "{lines:?}");
-        assert!(get(&address, "/health").starts_with("HTTP/1.1 200"));
+        assert_eq!(get(&server.address, "/health"), 200);
     }
     assert!(dir.data_dir().join("demo.sqlite").is_file());
 
@@ -736,18 +610,18 @@ fn demo_reuses_an_explicit_database_that_already_holds_it() {
         dir.data_dir().join("kept.sqlite").to_str().expect("path")
     );
     let first = {
-        let server = Server::start(portfolio(
+        let mut server = Server::start(portfolio(
             &dir,
             &["demo", "--listen", "127.0.0.1:0", "--database-url", &url],
         ));
-        server.wait_until_listening().0
+        server.lines_until_listening()
     };
     assert!(!first.iter().any(|l| l.contains("Reusing")), "{first:?}");
-    let server = Server::start(portfolio(
+    let mut server = Server::start(portfolio(
         &dir,
         &["demo", "--listen", "127.0.0.1:0", "--database-url", &url],
     ));
-    let (second, _) = server.wait_until_listening();
+    let second = server.lines_until_listening();
     assert!(
         second
             .iter()
@@ -1454,11 +1328,10 @@ fn capacity_prints_the_demo_heat_map_in_text_and_json() {
         dir.data_dir().join("demo.sqlite").to_str().expect("path")
     );
     {
-        let server = Server::start(portfolio(
+        Server::listening(portfolio(
             &dir,
             &["demo", "--listen", "127.0.0.1:0", "--database-url", &url],
         ));
-        server.wait_until_listening();
     }
     let args = [
         "capacity",

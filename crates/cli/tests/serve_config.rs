@@ -3,47 +3,17 @@
 //! exit code is 2. A good configuration serves, with metrics on a listener
 //! of their own and request ids in the log lines.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_portfolio");
+use std::io::Read;
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("portfolio-config-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{portfolio, request, Server, TempDir};
 
 /// `portfolio --data-dir DIR/data serve ARGS` with no PORTFOLIO_ variables
 /// but `env`.
-fn command(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .arg("--data-dir")
-        .arg(dir.0.join("data"))
-        .arg("serve")
-        .args(args);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PORTFOLIO_") {
-            command.env_remove(key);
-        }
-    }
-    command.envs(env.iter().copied()).stdin(Stdio::null());
+fn command(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
+    let mut command = portfolio(dir, &["serve"]);
+    command.args(args).envs(env.iter().copied());
     command
 }
 
@@ -51,10 +21,7 @@ fn command(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> Command {
 #[track_caller]
 fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
     let dir = TempDir::new();
-    let out = command(&dir, args, env)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run portfolio");
+    let out = command(&dir, args, env).output().expect("run portfolio");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
     assert!(
@@ -207,14 +174,10 @@ fn an_unreachable_database_and_an_unwritable_data_directory_are_named() {
 
     // The data directory is a file.
     let dir = TempDir::new();
-    let file = dir.0.join("a-file");
+    let file = dir.path().join("a-file");
     std::fs::write(&file, b"").unwrap();
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(&file)
+    let out = common::portfolio_at(&file)
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("PORTFOLIO_DATABASE_URL")
-        .stdin(Stdio::null())
         .output()
         .expect("run portfolio");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -250,101 +213,66 @@ fn an_address_in_use_is_named() {
     );
 }
 
-/// A server process, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn http_get(address: &str, path: &str, headers: &str) -> String {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\n{headers}Connection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
-}
-
 #[test]
 fn metrics_are_served_on_their_own_listener_and_log_lines_carry_the_request_id() {
     let dir = TempDir::new();
-    let mut child = command(
+    let mut serve = command(
         &dir,
         &["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
         &[("PORTFOLIO_LOG_FORMAT", "json")],
-    )
-    .env("RUST_LOG", "info,tower_http=debug")
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("start the server");
-    let stdout = child.stdout.take().expect("stdout");
-    let stderr = child.stderr.take().expect("stderr");
-    let server = Server(child);
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let next = || {
-        lines
-            .recv_timeout(Duration::from_secs(120))
-            .expect("a line from the server")
-    };
-    let main = next()
-        .strip_prefix("Listening on http://")
-        .expect("the Listening line first")
-        .to_string();
-    let metrics = next()
-        .strip_prefix("Metrics on http://")
-        .and_then(|l| l.strip_suffix("/metrics"))
-        .expect("the Metrics line")
-        .to_string();
+    );
+    serve.env("RUST_LOG", "info,tower_http=debug");
+    let (mut server, mut log) = Server::start_with_log(serve);
+    let lines = server.lines_until_listening();
+    assert_eq!(lines.len(), 1, "the Listening line first: {lines:?}");
+    let main = server.address.clone();
+    let metrics = server
+        .next_line()
+        .and_then(|l| {
+            l.strip_prefix("Metrics on http://")
+                .and_then(|l| l.strip_suffix("/metrics"))
+                .map(str::to_string)
+        })
+        .expect("the Metrics line");
     assert_ne!(main, metrics);
 
-    let r = http_get(&main, "/health", "x-request-id: trace-me-4711\r\n");
-    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
-    assert!(
-        r.to_ascii_lowercase()
-            .contains("x-request-id: trace-me-4711"),
-        "{r}"
+    let r = request(
+        &main,
+        "GET",
+        "/health",
+        "",
+        &[("x-request-id", "trace-me-4711".to_string())],
+        b"",
     );
-    let r = http_get(&main, "/metrics", "");
-    assert!(
-        r.starts_with("HTTP/1.1 404"),
-        "the main listener served metrics: {r}"
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-request-id"), Some("trace-me-4711"));
+    let r = server.get("/metrics", "");
+    assert_eq!(
+        r.status,
+        404,
+        "the main listener served metrics: {}",
+        r.text()
     );
-    let r = http_get(&metrics, "/metrics", "");
-    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    let r = request(&metrics, "GET", "/metrics", "", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
     assert!(
-        r.contains("http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"),
-        "{r}"
+        text.contains("http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"),
+        "{text}"
     );
-    assert!(r.contains("portfolio_db_pool_max_connections 4"), "{r}");
+    assert!(
+        text.contains("portfolio_db_pool_max_connections 4"),
+        "{text}"
+    );
 
     drop(server);
-    let mut log = String::new();
-    BufReader::new(stderr)
-        .read_to_string(&mut log)
-        .expect("read the log");
-    let of_request: Vec<&str> = log
+    let mut log_text = String::new();
+    log.read_to_string(&mut log_text).expect("read the log");
+    let of_request: Vec<&str> = log_text
         .lines()
         .filter(|l| l.contains("trace-me-4711"))
         .collect();
-    assert!(of_request.len() >= 2, "the request's log lines: {log}");
+    assert!(of_request.len() >= 2, "the request's log lines: {log_text}");
     for line in &of_request {
         let entry: serde_json::Value = serde_json::from_str(line).expect("a JSON log line");
         assert_eq!(entry["span"]["request_id"], "trace-me-4711", "{line}");

@@ -1,11 +1,13 @@
 //! A database that cannot take writes: an SQLite file on a full disk (a
-//! small tmpfs filled up), and a PostgreSQL database made read-only. Writes
+//! small tmpfs filled up), an SQLite file made read-only under the running
+//! server (`chattr +i`, which refuses writes even through files already
+//! open), and a PostgreSQL database made read-only. Writes
 //! are refused with a 503 that names the cause and says nothing was saved;
 //! the server stays up and keeps serving reads; once the disk has room (or
 //! the database is writable) again, writes succeed without a restart.
 //!
-//! The tmpfs needs root (as these tests run locally and in CI); if it cannot
-//! be mounted the test fails and says so.
+//! The tmpfs and the immutable flag need root (as these tests run locally
+//! and in CI); if either cannot be had the test fails and says so.
 
 mod common;
 
@@ -175,6 +177,88 @@ fn a_full_disk_refuses_writes_clearly_and_keeps_serving_reads() {
     std::fs::remove_file(disk.path.join("filler")).expect("free the space");
     let r = create(&server, &token, "Written once there was room");
     assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        db.texts("PRAGMA integrity_check"),
+        vec!["ok".to_string()],
+        "the SQLite file is intact"
+    );
+}
+
+/// Files made immutable (`chattr +i`: no writes, even through descriptors
+/// already open), made writable again when dropped.
+struct Immutable(Vec<PathBuf>);
+
+impl Immutable {
+    fn set(files: &[PathBuf]) -> Immutable {
+        for file in files {
+            chattr("+i", file);
+        }
+        Immutable(files.to_vec())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        for file in &self.0 {
+            chattr("-i", file);
+        }
+    }
+}
+
+fn chattr(flag: &str, file: &Path) {
+    let out = Command::new("chattr")
+        .arg(flag)
+        .arg(file)
+        .output()
+        .expect("run chattr (package e2fsprogs)");
+    assert!(
+        out.status.success(),
+        "this test makes the SQLite file read-only with chattr {flag} {}, which needs root \
+         and a file system with the immutable flag (ext4, xfs, btrfs): {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_read_only_sqlite_file_refuses_writes_clearly_and_keeps_serving_reads() {
+    let dir = TempDir::new();
+    let file = dir.path().join("portfolio.sqlite");
+    let db = TestDatabase::sqlite_at(&file);
+    db.generate("test", 40);
+    let token = db.token(ADMIN);
+    let server = db.serve(&[]);
+    let code = first_code(&server, &token);
+    // A read opens the write-ahead log, so the server holds both files.
+    assert_reads(&server, &token, &code, "test");
+    let wal = dir.path().join("portfolio.sqlite-wal");
+    assert!(wal.exists(), "the server runs in write-ahead-log mode");
+
+    let read_only = Immutable::set(&[file.clone(), wal]);
+    let r = create(&server, &token, "Refused while read-only");
+    assert_refused(&r, "could not write to its disk");
+    let mut csv = String::from("Title,Department,Stage\n");
+    csv.push_str("A scheme,Corporate Services,Concept\n");
+    assert_refused(
+        &server.import_csv(&token, "read-only", &csv),
+        "could not write to its disk",
+    );
+    assert_reads(&server, &token, &code, "test");
+
+    drop(read_only);
+    let r = create(&server, &token, "Written once writable");
+    assert_eq!(r.status, 201, "{}", r.text());
+    drop(server);
+    assert_eq!(
+        db.number("SELECT count(*) FROM projects WHERE title LIKE 'Refused while%'"),
+        0,
+        "nothing of the refused write was saved"
+    );
+    assert_eq!(
+        db.number("SELECT count(*) FROM import_provenance WHERE source = 'read-only'"),
+        0,
+        "nothing of the refused import was saved"
+    );
     assert_eq!(
         db.texts("PRAGMA integrity_check"),
         vec!["ok".to_string()],

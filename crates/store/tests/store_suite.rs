@@ -45,9 +45,8 @@ use portfolio_store::{
     Actor, Backend, ConnectOptions, GateRequestFilter, ImportCounts, ImportedRow, NewProject,
     RowOrigin, Store, StoreError, TriageDecision, Triaged,
 };
-use sqlx::{Connection, Executor};
+use portfolio_testdb::{redact, PostgresDatabase};
 
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const ACTOR_LABEL: &str = "tester@northmere.example";
 
 // ---------------------------------------------------------------------------
@@ -57,7 +56,7 @@ const ACTOR_LABEL: &str = "tester@northmere.example";
 /// What to remove when a test is over.
 enum Cleanup {
     Sqlite { dir: PathBuf },
-    Postgres { admin_url: String, database: String },
+    Postgres(PostgresDatabase),
 }
 
 impl Cleanup {
@@ -65,25 +64,7 @@ impl Cleanup {
         match self {
             Cleanup::Sqlite { dir } => std::fs::remove_dir_all(&dir)
                 .map_err(|e| format!("could not remove {}: {e}", dir.display())),
-            Cleanup::Postgres {
-                admin_url,
-                database,
-            } => {
-                let mut conn = sqlx::AnyConnection::connect(&admin_url)
-                    .await
-                    .map_err(|e| {
-                        format!(
-                            "could not reconnect to {} to drop {database}: {e}",
-                            redact(&admin_url)
-                        )
-                    })?;
-                let dropped = conn
-                    .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
-                    .await
-                    .map_err(|e| format!("could not drop database {database}: {e}"));
-                let _ = conn.close().await;
-                dropped.map(|_| ())
-            }
+            Cleanup::Postgres(database) => database.drop_database().await,
         }
     }
 }
@@ -152,92 +133,10 @@ async fn sqlite_store() -> TestDb {
     }
 }
 
-fn postgres_admin_url() -> String {
-    std::env::var("PORTFOLIO_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_string())
-}
-
-/// The URL with its password (if any) hidden, for messages.
-fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => match rest[..at].find(':') {
-            Some(colon) => format!(
-                "{}{}:***{}",
-                &url[..scheme_end],
-                &rest[..colon],
-                &rest[at..]
-            ),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
-}
-
-/// The admin URL pointed at another database on the same server.
-fn with_database(admin_url: &str, database: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (admin_url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{server}/{database}?{query}"),
-        None => format!("{server}/{database}"),
-    }
-}
-
-async fn postgres_admin_connection(admin_url: &str) -> sqlx::AnyConnection {
-    sqlx::any::install_default_drivers();
-    let hint = "The store suite runs every test against a real PostgreSQL server and does not skip: \
-                start one, or set PORTFOLIO_TEST_POSTGRES_URL to an admin URL of a reachable server";
-    match tokio::time::timeout(
-        Duration::from_secs(15),
-        sqlx::AnyConnection::connect(admin_url),
-    )
-    .await
-    {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => panic!(
-            "PostgreSQL is unreachable at {}: {e}.\n{hint}.",
-            redact(admin_url)
-        ),
-        Err(_) => panic!(
-            "PostgreSQL at {} did not answer within 15 seconds.\n{hint}.",
-            redact(admin_url)
-        ),
-    }
-}
-
 async fn postgres_store() -> TestDb {
-    let admin_url = postgres_admin_url();
-    let database = format!("portfolio_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = postgres_admin_connection(&admin_url).await;
-    admin
-        .execute(format!("CREATE DATABASE {database}").as_str())
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "could not create database {database} on {}: {e}",
-                redact(&admin_url)
-            )
-        });
-    let _ = admin.close().await;
-    let cleanup = Cleanup::Postgres {
-        admin_url: admin_url.clone(),
-        database: database.clone(),
-    };
-    let url = with_database(&admin_url, &database);
+    let database = PostgresDatabase::create("portfolio_test").await;
+    let url = database.url.clone();
+    let cleanup = Cleanup::Postgres(database);
     let store = match Store::connect(&url, &ConnectOptions::default()).await {
         Ok(store) => store,
         Err(e) => {

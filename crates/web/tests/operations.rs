@@ -12,6 +12,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use common::{Resp, TestApp};
 use portfolio_app::{App, ConnectOptions, Settings};
+use portfolio_testdb::PostgresDatabase;
 use portfolio_web::{metrics, router_with_metrics, Metrics, ServeOptions};
 use sqlx::{Connection, Executor};
 use tower::ServiceExt;
@@ -298,30 +299,6 @@ async fn every_response_carries_a_request_id_and_a_hostile_one_is_replaced() {
 // Readiness on a real PostgreSQL database
 // ---------------------------------------------------------------------------
 
-fn postgres_admin_url() -> String {
-    std::env::var("PORTFOLIO_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// The admin URL pointed at another database on the same server.
-fn with_database(admin_url: &str, database: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (admin_url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{server}/{database}?{query}"),
-        None => format!("{server}/{database}"),
-    }
-}
-
 async fn connect(url: &str) -> sqlx::AnyConnection {
     sqlx::any::install_default_drivers();
     tokio::time::timeout(Duration::from_secs(15), sqlx::AnyConnection::connect(url))
@@ -341,14 +318,8 @@ async fn readiness(router: &Router) -> (StatusCode, serde_json::Value) {
 
 #[tokio::test]
 async fn readiness_follows_the_database_and_its_migrations_on_postgres() {
-    let admin_url = postgres_admin_url();
-    let database = format!("portfolio_ready_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = connect(&admin_url).await;
-    admin
-        .execute(format!("CREATE DATABASE {database}").as_str())
-        .await
-        .expect("create the test database");
-    let url = with_database(&admin_url, &database);
+    let created = PostgresDatabase::create("portfolio_ready").await;
+    let (database, url) = (created.name.clone(), created.url.clone());
     let app = App::open(&url, &ConnectOptions::default(), Settings::default())
         .await
         .expect("open the app on PostgreSQL");
@@ -417,6 +388,7 @@ async fn readiness_follows_the_database_and_its_migrations_on_postgres() {
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // The database goes away: its connections are cut and it is dropped.
+    let mut admin = portfolio_testdb::admin_connection().await;
     admin
         .execute(
             format!(

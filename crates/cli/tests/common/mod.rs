@@ -9,16 +9,15 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
-use sqlx::{Connection, Executor, Row};
+use sqlx::{Connection, Row};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_portfolio");
 pub const PASSWORD: &str = "a long test password";
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A directory under the system temp dir, removed when dropped.
 pub struct TempDir(PathBuf);
@@ -33,6 +32,11 @@ impl TempDir {
 
     pub fn path(&self) -> &Path {
         &self.0
+    }
+
+    /// `<dir>/data`, the data dir of [`portfolio`] run on this directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.0.join("data")
     }
 }
 
@@ -55,7 +59,69 @@ pub struct TestDatabase {
     pub url: String,
     pub backend: Backend,
     pub dir: TempDir,
-    postgres: Option<(String, String)>,
+    /// The PostgreSQL database's name.
+    postgres: Option<String>,
+}
+
+/// `portfolio --data-dir DATA_DIR`, isolated from the caller's environment
+/// (no `PORTFOLIO_` variable gets through; logs at `warn`; stdin empty).
+pub fn portfolio_at(data_dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.arg("--data-dir").arg(data_dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PORTFOLIO_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("RUST_LOG", "warn").stdin(Stdio::null());
+    command
+}
+
+/// `portfolio --data-dir <dir>/data ARGS`, isolated from the caller's environment.
+pub fn portfolio(dir: &TempDir, args: &[&str]) -> Command {
+    let mut command = portfolio_at(&dir.data_dir());
+    command.args(args);
+    command
+}
+
+pub fn output(command: &mut Command) -> Output {
+    command.output().expect("run portfolio")
+}
+
+/// Runs the command, asserts it succeeded, and returns its stdout.
+pub fn success(command: &mut Command) -> String {
+    let out = output(command);
+    assert!(
+        out.status.success(),
+        "{command:?} failed with {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Runs the command, asserts it failed with exit code 1, and returns its stderr.
+pub fn failure(command: &mut Command) -> String {
+    let out = output(command);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{command:?} should have failed\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stderr).expect("stderr is UTF-8")
+}
+
+/// The URL of an SQLite database file.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.to_str().expect("a UTF-8 path"))
+}
+
+/// Runs a future to completion on a runtime of its own.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    runtime().block_on(future)
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -65,51 +131,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
-pub fn postgres_admin_url() -> String {
-    std::env::var("PORTFOLIO_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_string())
-}
-
-/// The admin URL pointed at another database on the same server.
-fn with_database(admin_url: &str, database: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (admin_url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{server}/{database}?{query}"),
-        None => format!("{server}/{database}"),
-    }
-}
-
 /// Runs statements on the PostgreSQL server's admin database.
 pub fn postgres_admin(statements: &[String]) {
-    let admin_url = postgres_admin_url();
-    runtime().block_on(async {
-        sqlx::any::install_default_drivers();
-        let mut admin = sqlx::AnyConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "PostgreSQL is unreachable at {admin_url}: {e}. These tests need a real \
-                     server and do not skip: start one, or set PORTFOLIO_TEST_POSTGRES_URL"
-                )
-            });
-        for statement in statements {
-            admin
-                .execute(statement.as_str())
-                .await
-                .unwrap_or_else(|e| panic!("{statement}: {e}"));
-        }
-        let _ = admin.close().await;
-    });
+    runtime().block_on(portfolio_testdb::admin_execute(statements));
 }
 
 impl TestDatabase {
@@ -117,19 +141,19 @@ impl TestDatabase {
         let dir = TempDir::new();
         match backend {
             Backend::Sqlite => TestDatabase {
-                url: format!("sqlite://{}/portfolio.sqlite", dir.path().display()),
+                url: sqlite_url(&dir.path().join("portfolio.sqlite")),
                 backend,
                 dir,
                 postgres: None,
             },
             Backend::Postgres => {
-                let database = format!("portfolio_test_{}", uuid::Uuid::new_v4().simple());
-                postgres_admin(&[format!("CREATE DATABASE {database}")]);
+                let database = runtime()
+                    .block_on(portfolio_testdb::PostgresDatabase::create("portfolio_test"));
                 TestDatabase {
-                    url: with_database(&postgres_admin_url(), &database),
+                    url: database.url,
                     backend,
                     dir,
-                    postgres: Some((postgres_admin_url(), database)),
+                    postgres: Some(database.name),
                 }
             }
         }
@@ -138,7 +162,7 @@ impl TestDatabase {
     /// An SQLite database at a path of the caller's choosing.
     pub fn sqlite_at(path: &Path) -> TestDatabase {
         TestDatabase {
-            url: format!("sqlite://{}", path.display()),
+            url: sqlite_url(path),
             backend: Backend::Sqlite,
             dir: TempDir::new(),
             postgres: None,
@@ -147,30 +171,13 @@ impl TestDatabase {
 
     /// The PostgreSQL database's name.
     pub fn postgres_name(&self) -> &str {
-        &self.postgres.as_ref().expect("a PostgreSQL database").1
+        self.postgres.as_ref().expect("a PostgreSQL database")
     }
 
     /// `portfolio --database-url URL ARGS`, isolated from the caller's environment.
     pub fn portfolio(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
-        command
-            .arg("--data-dir")
-            .arg(self.dir.path().join("data"))
-            .arg("--database-url")
-            .arg(&self.url)
-            .args(args);
-        for var in [
-            "PORTFOLIO_DATABASE_URL",
-            "PORTFOLIO_DATA_DIR",
-            "PORTFOLIO_LOG_FORMAT",
-            "PORTFOLIO_LISTEN",
-            "PORTFOLIO_SECURE_COOKIES",
-            "PORTFOLIO_PASSWORD",
-            "PORTFOLIO_DEMO_PASSWORD",
-        ] {
-            command.env_remove(var);
-        }
-        command.env("RUST_LOG", "warn").stdin(Stdio::null());
+        let mut command = portfolio_at(&self.dir.data_dir());
+        command.arg("--database-url").arg(&self.url).args(args);
         command
     }
 
@@ -267,7 +274,7 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((_, database)) = &self.postgres {
+        if let Some(database) = &self.postgres {
             postgres_admin(&[format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")]);
         }
     }
@@ -282,10 +289,15 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(mut command: Command) -> Server {
+    /// Starts the command (its stderr discarded); see [`Server::listening`].
+    pub fn start(command: Command) -> Server {
+        Server::spawn(command, Stdio::null())
+    }
+
+    fn spawn(mut command: Command, stderr: Stdio) -> Server {
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("spawn server");
         let stdout = child.stdout.take().expect("stdout");
@@ -305,19 +317,52 @@ impl Server {
         }
     }
 
+    /// As [`Server::start`], with the server's stderr (its log) handed back
+    /// to read.
+    pub fn start_with_log(command: Command) -> (Server, ChildStderr) {
+        let mut server = Server::spawn(command, Stdio::piped());
+        let log = server.child.stderr.take().expect("stderr");
+        (server, log)
+    }
+
+    /// Starts the command and waits until it listens.
+    pub fn listening(command: Command) -> Server {
+        let mut server = Server::start(command);
+        server.wait_until_listening();
+        server
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next line the server prints on stdout (waiting up to five minutes).
+    pub fn next_line(&self) -> Option<String> {
+        self.lines
+            .lock()
+            .expect("the lines")
+            .recv_timeout(Duration::from_secs(300))
+            .ok()
+    }
+
     /// Waits for `Listening on http://…` and keeps the address.
     pub fn wait_until_listening(&mut self) {
+        self.lines_until_listening();
+    }
+
+    /// The stdout lines up to and including `Listening on http://…`; keeps
+    /// the address.
+    pub fn lines_until_listening(&mut self) -> Vec<String> {
         let mut seen = Vec::new();
         loop {
             let line = self
-                .lines
-                .lock()
-                .expect("the lines")
-                .recv_timeout(Duration::from_secs(300))
-                .unwrap_or_else(|_| panic!("no Listening line; saw {seen:?}"));
+                .next_line()
+                .unwrap_or_else(|| panic!("no Listening line; saw {seen:?}"));
             if let Some(address) = line.strip_prefix("Listening on http://") {
                 self.address = address.to_string();
-                return;
+                seen.push(line);
+                return seen;
             }
             seen.push(line);
         }
@@ -336,6 +381,11 @@ impl Server {
             .arg(self.child.id().to_string())
             .status();
         let _ = self.child.wait();
+    }
+
+    /// The server's base URL, `http://ADDRESS`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
     }
 
     pub fn get(&self, path: &str, token: &str) -> Response {
@@ -424,6 +474,15 @@ impl Response {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// The value of the cookie `name` the response sets.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .find_map(|(_, v)| v.strip_prefix(&format!("{name}=")))
+            .map(|v| v.split(';').next().unwrap_or_default().to_string())
     }
 }
 
