@@ -12,7 +12,6 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use portfolio_domain::consolidate::merge::{

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# run.sh LABEL [env…]: RSS of a server after each of N scenario runs (500 projects)
+# scenario-run-memory.sh LABEL [ENV=VALUE…]: the RSS of one server after each of RUNS
+# scenario runs one after another, over PROJECTS generated projects (default 500).
+# With CANCEL_AFTER=SECONDS each run is asked to stop that long after it starts.
+# Loopback only; the server runs under timeout and is stopped at the end.
 set -euo pipefail
-B=/root/.cache/portfolio-release/release/portfolio
+B=${PORTFOLIO_BIN:-target/release/portfolio}
 label=$1; shift
 D=/tmp/memx/$label; rm -rf $D; mkdir -p $D
 PORTFOLIO_PASSWORD=memtest-password-1 $B --data-dir $D generate --org m --name M --projects ${PROJECTS:-500} --seed 3 > /dev/null
@@ -14,6 +17,10 @@ curl -fsS -H "Authorization: Bearer $T" -H 'Content-Type: application/json' -d '
 S=$(jq -r '.definition.slug // .slug' $D/sc.json)
 for i in $(seq ${RUNS:-10}); do
   R=$(curl -fsS -X POST -H "Authorization: Bearer $T" $URL/api/v1/scenarios/$S/runs | jq -r '.id')
+  if [ -n "${CANCEL_AFTER:-}" ]; then
+    sleep "$CANCEL_AFTER"
+    curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $T" $URL/api/v1/scenario-runs/$R/cancel || true
+  fi
   for j in $(seq 600); do st=$(curl -fsS -H "Authorization: Bearer $T" $URL/api/v1/scenario-runs/$R | jq -r '.status'); case $st in running|queued) sleep 0.5;; *) break;; esac; done
   echo "$label run=$i status=$st rss_mib=$(( $(awk '/^VmRSS:/{print $2}' /proc/$PID/status) / 1024 ))"
 done

@@ -183,15 +183,7 @@ impl TestDatabase {
 
     /// Runs a command to completion, asserting it succeeded; its stdout.
     pub fn run(&self, command: &mut Command) -> String {
-        let out = command.output().expect("run portfolio");
-        assert!(
-            out.status.success(),
-            "{command:?} failed with {}\nstdout: {}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("stdout is UTF-8")
+        success(command)
     }
 
     /// Seeds the Northmere demo council (through `portfolio demo`, stopped
