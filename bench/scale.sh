@@ -111,6 +111,7 @@ measure() {
 # prints the median and the largest of each page's times
 cold() {
   local label=$1 cookie=$2 token=$3 round page dept file
+  local -a args
   dept=$(curl -fsS -H "Authorization: Bearer $token" "$SERVER_URL/api/v1/departments" | jq -r '.[0].slug')
   for page in register dashboard api_list; do : > "$OUT/cold-$label-$page.txt"; done
   for round in $(seq "$COLD"); do

@@ -63,19 +63,24 @@ pub fn redact(url: &str) -> String {
 /// provide a server, when it cannot be had within 15 seconds: the suites
 /// need one and do not skip.
 pub async fn admin_connection() -> AnyConnection {
+    connect(&postgres_admin_url()).await
+}
+
+/// A connection to `url` on the test server, with the same 15-second limit
+/// and the same message as [`admin_connection`].
+pub async fn connect(url: &str) -> AnyConnection {
     sqlx::any::install_default_drivers();
-    let admin_url = postgres_admin_url();
     let hint = "These tests run against a real PostgreSQL server and do not skip: start one, \
                 or set PORTFOLIO_TEST_POSTGRES_URL to an admin URL of a reachable server";
-    match tokio::time::timeout(Duration::from_secs(15), AnyConnection::connect(&admin_url)).await {
+    match tokio::time::timeout(Duration::from_secs(15), AnyConnection::connect(url)).await {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => panic!(
             "PostgreSQL is unreachable at {}: {e}.\n{hint}.",
-            redact(&admin_url)
+            redact(url)
         ),
         Err(_) => panic!(
             "PostgreSQL at {} did not answer within 15 seconds.\n{hint}.",
-            redact(&admin_url)
+            redact(url)
         ),
     }
 }

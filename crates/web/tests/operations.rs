@@ -299,18 +299,6 @@ async fn every_response_carries_a_request_id_and_a_hostile_one_is_replaced() {
 // Readiness on a real PostgreSQL database
 // ---------------------------------------------------------------------------
 
-async fn connect(url: &str) -> sqlx::AnyConnection {
-    sqlx::any::install_default_drivers();
-    tokio::time::timeout(Duration::from_secs(15), sqlx::AnyConnection::connect(url))
-        .await
-        .unwrap_or_else(|_| panic!("PostgreSQL did not answer within 15 seconds"))
-        .unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL is unreachable ({e}); this test needs a real server and does not skip"
-            )
-        })
-}
-
 async fn readiness(router: &Router) -> (StatusCode, serde_json::Value) {
     let r = send(router, get("/ready", None, None)).await;
     (r.status, r.json())
@@ -336,7 +324,7 @@ async fn readiness_follows_the_database_and_its_migrations_on_postgres() {
     assert_eq!(body["status"], "ok");
     assert!(body.get("reason").is_none(), "{body}");
 
-    let mut db = connect(&url).await;
+    let mut db = portfolio_testdb::connect(&url).await;
     // A migration from a newer binary.
     db.execute(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
