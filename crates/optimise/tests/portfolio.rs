@@ -673,3 +673,119 @@ fn results_round_trip_through_json() {
     let text = serde_json::to_string(&err).unwrap();
     assert_eq!(serde_json::from_str::<ProblemError>(&text).unwrap(), err);
 }
+
+/// The budgets of `p` multiplied by `factor`.
+fn with_budgets_scaled(mut p: PortfolioProblem, factor: f64) -> PortfolioProblem {
+    for b in &mut p.budgets {
+        b.limit_pence = b.limit_pence.map(|l| (l as f64 * factor) as i64);
+    }
+    p
+}
+
+#[test]
+fn leaving_pool_rows_out_until_needed_reaches_the_whole_models_optimum() {
+    // The optimiser starts from the budget rows (and the pool rows the LP
+    // relaxation binds) and adds pool rows as the relaxed optima overrun
+    // them. Where money binds and where people do, its proven optimum must
+    // be the whole model's.
+    let whole = portfolio_optimise::model::SolveOptions {
+        time_limit: std::time::Duration::from_secs(60),
+        ..Default::default()
+    };
+    let mut pool_bound = 0;
+    for seed in 1..=4 {
+        for factor in [0.9, 1.0, 1.6, 3.0] {
+            let p = with_budgets_scaled(generated(seed, 36), factor);
+            let f = formulate(&p);
+            let reference = portfolio_optimise::model::solve(&f.model, &whole).unwrap();
+            match optimise(&p, &opts()) {
+                Ok(r) => {
+                    assert_eq!(
+                        reference.status,
+                        portfolio_optimise::model::SolveStatus::Optimal
+                    );
+                    assert_eq!(r.status, ResultStatus::Optimal, "seed {seed} × {factor}");
+                    assert_eq!(
+                        r.value,
+                        reference.objective + f.fixed_value,
+                        "seed {seed} × {factor}"
+                    );
+                    assert_meets_every_limit(&p, &r);
+                    if r.binding
+                        .iter()
+                        .any(|b| matches!(b.limit, LimitRef::Pool { .. }))
+                    {
+                        pool_bound += 1;
+                    }
+                }
+                Err(e) => {
+                    assert_eq!(
+                        reference.status,
+                        portfolio_optimise::model::SolveStatus::Infeasible,
+                        "seed {seed} × {factor}: {e}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        pool_bound >= 4,
+        "pools bind in some of the cases: {pool_bound}"
+    );
+}
+
+#[test]
+fn starts_are_moved_apart_when_money_alone_would_put_two_projects_together() {
+    // One developer; A and B fit the budget together and each could start
+    // in either quarter of the year, but only one at a time.
+    let mut p = problem(
+        4,
+        vec![1.0; 4],
+        vec![
+            cand("A", 5.0, (0, 1), 1, 1.0),
+            cand("B", 4.0, (0, 1), 1, 1.0),
+        ],
+    );
+    for c in &mut p.candidates {
+        c.cost = capital(10);
+    }
+    p.budgets = vec![BudgetLimit {
+        name: "2027/28 capital".to_string(),
+        year: 0,
+        money: Money::Capital,
+        limit_pence: Some(20),
+    }];
+    let r = optimise(&p, &opts()).unwrap();
+    assert_eq!(r.status, ResultStatus::Optimal);
+    assert_eq!(r.value, 9.0);
+    let (a, b) = (start_of(&r, "A").unwrap(), start_of(&r, "B").unwrap());
+    assert_ne!(a, b, "one developer cannot do both in one quarter");
+    assert_meets_every_limit(&p, &r);
+}
+
+#[test]
+fn explanations_worked_out_side_by_side_come_back_in_candidate_order() {
+    let p = generated(1, 36);
+    let base = optimise(&p, &opts()).unwrap();
+    let mut calls = Vec::new();
+    let e = explain(&p, &base, &opts(), |done, total| {
+        calls.push((done, total));
+        true
+    });
+    assert_eq!(e.len(), 36);
+    assert!(e.iter().enumerate().all(|(i, x)| x.project == i));
+    assert!(e.iter().zip(&p.candidates).all(|(x, c)| x.key == c.key));
+    // Progress counts every explanation once, up to the total.
+    assert_eq!(calls.last(), Some(&(36, 36)));
+    assert!(calls.windows(2).all(|w| w[1].0 == w[0].0 + 1));
+    // Each re-solve was proved, so each value lost is exact and not negative.
+    for x in e.iter().filter(|x| x.reversed_status.is_some()) {
+        if x.reversed_status == Some(ResultStatus::Optimal) {
+            assert!(x.value_lost.unwrap() >= 0.0, "{x:?}");
+            assert_eq!(
+                x.reversed_value.unwrap() + x.value_lost.unwrap(),
+                base.value
+            );
+        }
+    }
+}

@@ -2,12 +2,13 @@
 //! a series of re-solves of the portfolio problem, started from the base
 //! programme where it is still feasible.
 
-use super::solve::{optimise_from, Prepared};
+use super::solve::{optimise_with, Prepared};
 use super::{
     format_pence, format_units, Decision, Explanation, FrontierPoint, LimitNeed, Marginal,
     MarginalTarget, Moved, OptimiseOptions, PortfolioProblem, PortfolioResult, ProblemError,
     ResultStatus, StartBlock,
 };
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Records the re-solve with the decision reversed on `e` and says the value
 /// lost: exact when the re-solve proved its optimum, otherwise the range
@@ -48,10 +49,19 @@ fn needs_text(n: &LimitNeed, money: bool) -> String {
     }
 }
 
+/// At most this many explanations are worked out at once, each on a
+/// thread of its own (each re-solve is one HiGHS thread); fewer when the
+/// machine has fewer cores.
+const EXPLAIN_THREADS: usize = 4;
+
 /// For every project left out: what stops it and the value lost by forcing
 /// it in; for every project chosen: the value lost by forcing it out.
 /// `progress(done, total)` is called after each project; when it returns
 /// false the explanations so far are returned.
+///
+/// The re-solves are independent, so they run side by side on up to
+/// [`EXPLAIN_THREADS`] threads; the explanations come back in the order of
+/// the candidates whatever order they finish in.
 pub fn explain(
     problem: &PortfolioProblem,
     base: &PortfolioResult,
@@ -65,93 +75,164 @@ pub fn explain(
         return Vec::new();
     }
     let used = prep.use_of(&chosen);
-    let mut out = Vec::with_capacity(n);
-    for c in 0..n {
-        let cand = &problem.candidates[c];
-        let mut e = Explanation {
-            project: c,
-            key: cand.key.clone(),
-            chosen: chosen[c].is_some(),
-            start: chosen[c],
-            reasons: Vec::new(),
-            starts: Vec::new(),
-            blocking: Vec::new(),
-            reversed_value: None,
-            value_lost: None,
-            value_lost_at_least: None,
-            reversed_status: None,
-            cannot: None,
-            summary: String::new(),
-        };
-        if chosen[c].is_some() {
-            match cand.decision {
-                Decision::Fixed(_) => {
-                    e.summary = format!("{} is in delivery; its dates do not move", cand.key);
-                }
-                Decision::Mandatory => {
-                    e.summary = format!("{} is mandatory, so it is in", cand.key);
-                }
-                _ => {
-                    let mut forced = problem.clone();
-                    forced.candidates[c].decision = Decision::ForcedOut;
-                    // The base minus this project and what depends on it is feasible.
-                    let mut seed = chosen.clone();
-                    let mut stack = vec![c];
-                    while let Some(x) = stack.pop() {
-                        if seed[x].take().is_some() {
-                            stack.extend(prep.dependents[x].iter().copied());
-                        }
+    let mut out = side_by_side(
+        n,
+        |c, send| {
+            send(explain_one(
+                problem, base, options, &prep, &chosen, &used, c,
+            ));
+        },
+        |done| progress(done, n),
+    );
+    out.sort_by_key(|e| e.project);
+    out
+}
+
+/// Threads to use for `jobs` independent jobs: one per core, at most
+/// [`EXPLAIN_THREADS`].
+fn workers(jobs: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |w| w.get())
+        .clamp(1, EXPLAIN_THREADS)
+        .min(jobs.max(1))
+}
+
+/// Runs `work(chain, send)` for each chain `0..chains` on up to
+/// [`workers`] threads. A chain calls `send(item)` for each item it makes,
+/// in turn, and stops when `send` returns false. Items are gathered in the
+/// order they are sent; `progress(items so far)` is called for each on the
+/// calling thread, and when it returns false no further item is asked for
+/// (the jobs under way finish; their cancel flag is the caller's).
+fn side_by_side<T: Send>(
+    chains: usize,
+    work: impl Fn(usize, &dyn Fn(T) -> bool) + Sync,
+    mut progress: impl FnMut(usize) -> bool,
+) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let mut out = Vec::new();
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..workers(chains) {
+            let tx = tx.clone();
+            let (next, stop, work) = (&next, &stop, &work);
+            scope.spawn(move || {
+                let send = |item: T| tx.send(item).is_ok() && !stop.load(Ordering::Relaxed);
+                while !stop.load(Ordering::Relaxed) {
+                    let chain = next.fetch_add(1, Ordering::Relaxed);
+                    if chain >= chains {
+                        break;
                     }
-                    match optimise_from(&forced, options, Some(&seed)) {
-                        Ok(r) => {
-                            let lost = record_reversal(base, &r, &mut e);
-                            e.summary = format!(
-                                "{} is chosen, starting in {}; leaving it out would lose {} of value",
-                                cand.key,
-                                problem.quarter_label(chosen[c].unwrap_or(0)),
-                                lost
-                            );
-                        }
-                        Err(err) => {
-                            e.cannot = Some(format!("cannot be left out: {}", err.message()));
-                            e.summary = format!(
-                                "{} is chosen; it cannot be left out: {}",
-                                cand.key,
-                                err.message()
-                            );
-                        }
-                    }
+                    work(chain, &send);
                 }
+            });
+        }
+        drop(tx);
+        for item in rx {
+            out.push(item);
+            if !progress(out.len()) {
+                stop.store(true, Ordering::Relaxed);
+                break;
             }
-        } else {
-            explain_out(problem, &prep, &chosen, &used, c, &mut e);
-            {
+        }
+    });
+    out
+}
+
+/// The explanation of candidate `c` of the base programme `chosen`.
+fn explain_one(
+    problem: &PortfolioProblem,
+    base: &PortfolioResult,
+    options: &OptimiseOptions,
+    prep: &Prepared,
+    chosen: &[Option<i64>],
+    used: &[f64],
+    c: usize,
+) -> Explanation {
+    // An explanation's start is the base programme with one project more
+    // or less: near the optimum, so the solver's own searches for a
+    // better programme are skipped.
+    let near_start = true;
+    let cand = &problem.candidates[c];
+    let mut e = Explanation {
+        project: c,
+        key: cand.key.clone(),
+        chosen: chosen[c].is_some(),
+        start: chosen[c],
+        reasons: Vec::new(),
+        starts: Vec::new(),
+        blocking: Vec::new(),
+        reversed_value: None,
+        value_lost: None,
+        value_lost_at_least: None,
+        reversed_status: None,
+        cannot: None,
+        summary: String::new(),
+    };
+    if chosen[c].is_some() {
+        match cand.decision {
+            Decision::Fixed(_) => {
+                e.summary = format!("{} is in delivery; its dates do not move", cand.key);
+            }
+            Decision::Mandatory => {
+                e.summary = format!("{} is mandatory, so it is in", cand.key);
+            }
+            _ => {
                 let mut forced = problem.clone();
-                forced.candidates[c].decision = Decision::Mandatory;
-                match optimise_from(&forced, options, Some(&chosen)) {
+                forced.candidates[c].decision = Decision::ForcedOut;
+                // The base minus this project and what depends on it is feasible.
+                let mut seed = chosen.to_vec();
+                let mut stack = vec![c];
+                while let Some(x) = stack.pop() {
+                    if seed[x].take().is_some() {
+                        stack.extend(prep.dependents[x].iter().copied());
+                    }
+                }
+                match optimise_with(&forced, options, Some(&seed), &mut Vec::new(), near_start) {
                     Ok(r) => {
                         let lost = record_reversal(base, &r, &mut e);
-                        e.summary
-                            .push_str(&format!("; forcing it in would lose {lost} of value"));
+                        e.summary = format!(
+                            "{} is chosen, starting in {}; leaving it out would lose {} of value",
+                            cand.key,
+                            problem.quarter_label(chosen[c].unwrap_or(0)),
+                            lost
+                        );
                     }
                     Err(err) => {
-                        e.reversed_status = Some(match err {
-                            ProblemError::Stopped { .. } => ResultStatus::Stopped,
-                            _ => ResultStatus::Infeasible,
-                        });
-                        let text = format!("cannot be included: {}", err.message());
-                        e.summary.push_str(&format!("; it {text}"));
-                        e.cannot = Some(text);
+                        e.cannot = Some(format!("cannot be left out: {}", err.message()));
+                        e.summary = format!(
+                            "{} is chosen; it cannot be left out: {}",
+                            cand.key,
+                            err.message()
+                        );
                     }
                 }
             }
         }
-        out.push(e);
-        if !progress(c + 1, n) {
-            break;
+    } else {
+        explain_out(problem, prep, chosen, used, c, &mut e);
+        {
+            let mut forced = problem.clone();
+            forced.candidates[c].decision = Decision::Mandatory;
+            match optimise_with(&forced, options, Some(chosen), &mut Vec::new(), near_start) {
+                Ok(r) => {
+                    let lost = record_reversal(base, &r, &mut e);
+                    e.summary
+                        .push_str(&format!("; forcing it in would lose {lost} of value"));
+                }
+                Err(err) => {
+                    e.reversed_status = Some(match err {
+                        ProblemError::Stopped { .. } => ResultStatus::Stopped,
+                        _ => ResultStatus::Infeasible,
+                    });
+                    let text = format!("cannot be included: {}", err.message());
+                    e.summary.push_str(&format!("; it {text}"));
+                    e.cannot = Some(text);
+                }
+            }
         }
     }
-    out
+    e
 }
 
 fn explain_out(
@@ -321,37 +402,87 @@ pub fn frontier(
     options: &OptimiseOptions,
     mut progress: impl FnMut(usize, usize) -> bool,
 ) -> Vec<FrontierPoint> {
-    let mut out = Vec::with_capacity(points);
-    let mut previous: Option<Vec<Option<i64>>> = None;
     let max_scale = if max_scale.is_finite() && max_scale > 0.0 {
         max_scale
     } else {
         1.0
     };
-    for k in 0..points {
-        let factor = if points <= 1 {
+    let factor = |k: usize| {
+        if points <= 1 {
             max_scale
         } else {
             max_scale * k as f64 / (points - 1) as f64
-        };
-        let p = scaled(problem, factor);
-        let budget_pence = p.budgets.iter().filter_map(|b| b.limit_pence).sum();
-        let point = match optimise_from(&p, options, previous.as_deref()) {
-            Ok(r) => {
-                let point = FrontierPoint {
-                    scale: factor,
-                    budget_pence,
-                    status: r.status,
-                    value: Some(r.value),
-                    bound: Some(r.bound),
-                    chosen: r.projects.iter().filter(|x| x.chosen).count(),
-                    seconds: r.seconds,
-                    message: None,
-                };
-                previous = Some(r.starts());
-                point
+        }
+    };
+    // The points are shared out in chains (k, k + chains, …), each point
+    // started from the programme of the one before it in its chain, which
+    // has less money and so still fits.
+    let chains = workers(points);
+    let mut out = side_by_side(
+        chains.min(points),
+        |chain, send| {
+            let mut previous: Option<Vec<Option<i64>>> = None;
+            let mut pool_rows = Vec::new();
+            for k in (chain..points).step_by(chains) {
+                let (point, programme) = frontier_point(
+                    problem,
+                    factor(k),
+                    options,
+                    previous.as_deref(),
+                    &mut pool_rows,
+                );
+                previous = programme.or(previous);
+                if !send(point) {
+                    break;
+                }
             }
-            Err(e) => FrontierPoint {
+        },
+        |done| progress(done, points),
+    );
+    out.sort_by(|a, b| a.scale.total_cmp(&b.scale));
+    // A programme that fits a smaller budget fits a larger one too: a point
+    // whose search stopped on less value than a point before it takes that
+    // value and count (its own bound stands), so the frontier never falls.
+    let mut best: Option<(f64, usize)> = None;
+    for point in &mut out {
+        match (point.value, best) {
+            (Some(v), Some((b, chosen))) if v < b => {
+                point.value = Some(b);
+                point.chosen = chosen;
+            }
+            (Some(v), _) => best = Some((v, point.chosen)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// One point of the frontier, and its programme when it has one.
+fn frontier_point(
+    problem: &PortfolioProblem,
+    factor: f64,
+    options: &OptimiseOptions,
+    previous: Option<&[Option<i64>]>,
+    pool_rows: &mut Vec<bool>,
+) -> (FrontierPoint, Option<Vec<Option<i64>>>) {
+    let p = scaled(problem, factor);
+    let budget_pence = p.budgets.iter().filter_map(|b| b.limit_pence).sum();
+    match optimise_with(&p, options, previous, pool_rows, false) {
+        Ok(r) => (
+            FrontierPoint {
+                scale: factor,
+                budget_pence,
+                status: r.status,
+                value: Some(r.value),
+                bound: Some(r.bound),
+                chosen: r.projects.iter().filter(|x| x.chosen).count(),
+                seconds: r.seconds,
+                message: None,
+            },
+            Some(r.starts()),
+        ),
+        Err(e) => (
+            FrontierPoint {
                 scale: factor,
                 budget_pence,
                 status: match e {
@@ -364,13 +495,9 @@ pub fn frontier(
                 seconds: 0.0,
                 message: Some(e.message().to_string()),
             },
-        };
-        out.push(point);
-        if !progress(k + 1, points) {
-            break;
-        }
+            None,
+        ),
     }
-    out
 }
 
 /// "What would one more unit of X buy": for each pool, one more unit in
@@ -399,6 +526,7 @@ pub fn marginal_values(
                 .map(|&budget| MarginalTarget::Budget { budget }),
         )
         .collect();
+    let mut pool_rows = Vec::new();
     for target in targets {
         let mut p = problem.clone();
         let (name, increase, amount) = match target {
@@ -420,7 +548,7 @@ pub fn marginal_values(
                 )
             }
         };
-        let m = match optimise_from(&p, options, Some(&seed)) {
+        let m = match optimise_with(&p, options, Some(&seed), &mut pool_rows, false) {
             Ok(r) => {
                 let mut added = Vec::new();
                 let mut dropped = Vec::new();
