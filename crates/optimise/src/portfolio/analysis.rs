@@ -60,7 +60,7 @@ const EXPLAIN_THREADS: usize = 4;
 /// false the explanations so far are returned.
 ///
 /// The re-solves are independent, so they run side by side on up to
-/// [`EXPLAIN_THREADS`] threads; the explanations come back in the order of
+/// four threads; the explanations come back in the order of
 /// the candidates whatever order they finish in.
 pub fn explain(
     problem: &PortfolioProblem,

@@ -638,7 +638,7 @@ pub(crate) fn optimise_with(
         }
     }
     pool_rows.resize(prep.limits.len(), false);
-    for l in starting_pool_rows(problem, &prep) {
+    for l in starting_pool_rows(problem, &prep, options) {
         pool_rows[l] = true;
     }
     // The best bound proved so far on the value (a relaxation's bound holds
@@ -751,14 +751,23 @@ pub(crate) fn optimise_with(
 /// there than budget rows, people rather than money are what limit the
 /// programme, the relaxation without them is far from the real problem,
 /// and every pool row goes in.
-fn starting_pool_rows(problem: &PortfolioProblem, prep: &Prepared) -> Vec<usize> {
+fn starting_pool_rows(
+    problem: &PortfolioProblem,
+    prep: &Prepared,
+    options: &OptimiseOptions,
+) -> Vec<usize> {
     let built = build(problem, prep, Mode::Value, &[]);
     let f = &built.formulation;
     let mut lp = f.model.clone();
     for c in &mut lp.columns {
         c.integer = false;
     }
-    let Ok(solution) = model::solve(&lp, &SolveOptions::default()) else {
+    let lp_options = SolveOptions {
+        time_limit: options.time_limit,
+        cancel: options.cancel.clone(),
+        ..SolveOptions::default()
+    };
+    let Ok(solution) = model::solve(&lp, &lp_options) else {
         return Vec::new();
     };
     if solution.status != SolveStatus::Optimal {
@@ -1109,21 +1118,7 @@ pub fn diagnose(problem: &PortfolioProblem) -> Diagnosis {
             message: "the mandatory and fixed projects' start windows, dependencies and exclusive options cannot all be met, whatever the limits".to_string(),
         };
     }
-    let mut chosen: Vec<Option<i64>> = problem
-        .candidates
-        .iter()
-        .map(|c| match c.decision {
-            Decision::Fixed(s) => Some(s),
-            _ => None,
-        })
-        .collect();
-    for (c, cols) in f.columns.iter().enumerate() {
-        for (i, &j) in cols.iter().enumerate() {
-            if solution.values[j] > 0.5 {
-                chosen[c] = Some(f.starts[c][i]);
-            }
-        }
-    }
+    let chosen = programme_of(problem, f, &solution.values);
     let used = prep.use_of(&chosen);
     let mut shortfalls = Vec::new();
     for (l, limit) in prep.limits.iter().enumerate() {
