@@ -406,14 +406,7 @@ pub(crate) fn greedy(
         .zip(&fixed)
         .map(|(l, f)| l.cap - f)
         .collect();
-    let mut chosen: Vec<Option<i64>> = problem
-        .candidates
-        .iter()
-        .map(|c| match c.decision {
-            Decision::Fixed(s) => Some(s),
-            _ => None,
-        })
-        .collect();
+    let mut chosen = fixed_programme(problem);
     let mut group_taken: Vec<bool> = prep
         .groups
         .iter()
@@ -829,16 +822,21 @@ fn finish(
     ))
 }
 
-/// The programme (a start per candidate) of a solution's column values.
-fn programme_of(problem: &PortfolioProblem, f: &Formulation, values: &[f64]) -> Vec<Option<i64>> {
-    let mut chosen: Vec<Option<i64>> = problem
+/// The programme of the fixed candidates alone, each at its fixed start.
+fn fixed_programme(problem: &PortfolioProblem) -> Vec<Option<i64>> {
+    problem
         .candidates
         .iter()
         .map(|c| match c.decision {
             Decision::Fixed(s) => Some(s),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The programme (a start per candidate) of a solution's column values.
+fn programme_of(problem: &PortfolioProblem, f: &Formulation, values: &[f64]) -> Vec<Option<i64>> {
+    let mut chosen = fixed_programme(problem);
     for (c, cols) in f.columns.iter().enumerate() {
         for (i, &j) in cols.iter().enumerate() {
             if values.get(j).is_some_and(|&v| v > 0.5) {
