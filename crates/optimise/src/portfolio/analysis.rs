@@ -49,10 +49,10 @@ fn needs_text(n: &LimitNeed, money: bool) -> String {
     }
 }
 
-/// At most this many explanations are worked out at once, each on a
-/// thread of its own (each re-solve is one HiGHS thread); fewer when the
-/// machine has fewer cores.
-const EXPLAIN_THREADS: usize = 4;
+/// At most this many explanations or frontier points are worked out at
+/// once, each on a thread of its own (each re-solve is one HiGHS thread);
+/// fewer when the machine has fewer cores.
+const MAX_THREADS: usize = 4;
 
 /// For every project left out: what stops it and the value lost by forcing
 /// it in; for every project chosen: the value lost by forcing it out.
@@ -89,11 +89,11 @@ pub fn explain(
 }
 
 /// Threads to use for `jobs` independent jobs: one per core, at most
-/// [`EXPLAIN_THREADS`].
+/// [`MAX_THREADS`].
 fn workers(jobs: usize) -> usize {
     std::thread::available_parallelism()
         .map_or(1, |w| w.get())
-        .clamp(1, EXPLAIN_THREADS)
+        .clamp(1, MAX_THREADS)
         .min(jobs.max(1))
 }
 
@@ -211,24 +211,22 @@ fn explain_one(
         }
     } else {
         explain_out(problem, prep, chosen, used, c, &mut e);
-        {
-            let mut forced = problem.clone();
-            forced.candidates[c].decision = Decision::Mandatory;
-            match optimise_with(&forced, options, Some(chosen), &mut Vec::new(), near_start) {
-                Ok(r) => {
-                    let lost = record_reversal(base, &r, &mut e);
-                    e.summary
-                        .push_str(&format!("; forcing it in would lose {lost} of value"));
-                }
-                Err(err) => {
-                    e.reversed_status = Some(match err {
-                        ProblemError::Stopped { .. } => ResultStatus::Stopped,
-                        _ => ResultStatus::Infeasible,
-                    });
-                    let text = format!("cannot be included: {}", err.message());
-                    e.summary.push_str(&format!("; it {text}"));
-                    e.cannot = Some(text);
-                }
+        let mut forced = problem.clone();
+        forced.candidates[c].decision = Decision::Mandatory;
+        match optimise_with(&forced, options, Some(chosen), &mut Vec::new(), near_start) {
+            Ok(r) => {
+                let lost = record_reversal(base, &r, &mut e);
+                e.summary
+                    .push_str(&format!("; forcing it in would lose {lost} of value"));
+            }
+            Err(err) => {
+                e.reversed_status = Some(match err {
+                    ProblemError::Stopped { .. } => ResultStatus::Stopped,
+                    _ => ResultStatus::Infeasible,
+                });
+                let text = format!("cannot be included: {}", err.message());
+                e.summary.push_str(&format!("; it {text}"));
+                e.cannot = Some(text);
             }
         }
     }

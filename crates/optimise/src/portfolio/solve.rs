@@ -608,12 +608,7 @@ pub(crate) fn optimise_with(
     let prep = Prepared::new(problem);
     let greedy_start = match seed {
         Some(seed) => {
-            let mut preferred: Vec<(usize, Option<i64>)> = seed
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.is_some())
-                .map(|(c, &s)| (c, s))
-                .collect();
+            let mut preferred = in_programme(seed);
             preferred.sort_by_key(|&(c, s)| (s, c));
             greedy(problem, &prep, &preferred)
         }
@@ -667,12 +662,7 @@ pub(crate) fn optimise_with(
                     Some(relaxed.clone())
                 } else {
                     repair(problem, &prep, &relaxed).or_else(|| {
-                        let mut preferred: Vec<(usize, Option<i64>)> = relaxed
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, s)| s.is_some())
-                            .map(|(c, &s)| (c, s))
-                            .collect();
+                        let mut preferred = in_programme(&relaxed);
                         preferred.sort_by(|a, b| {
                             let (va, vb) =
                                 (problem.candidates[a.0].value, problem.candidates[b.0].value);
@@ -820,6 +810,17 @@ fn finish(
     Ok(result(
         problem, prep, chosen, status, value, bound, gap, seconds,
     ))
+}
+
+/// The candidates a programme has in, each with its start, for the greedy's
+/// `preferred`.
+fn in_programme(programme: &[Option<i64>]) -> Vec<(usize, Option<i64>)> {
+    programme
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_some())
+        .map(|(c, &s)| (c, s))
+        .collect()
 }
 
 /// The programme of the fixed candidates alone, each at its fixed start.
