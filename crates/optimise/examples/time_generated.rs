@@ -1,4 +1,5 @@
-//! Times the generated portfolio's optimisation, step by step.
+//! Times the generated portfolio's optimisation, step by step:
+//! `time_generated [PROJECTS] [all] [SEED]`.
 use portfolio_optimise::portfolio::{
     explain, formulate, frontier, generated, optimise, OptimiseOptions, ResultStatus,
 };
@@ -8,7 +9,12 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
-    let problem = generated(2026, n);
+    // The third argument, when given, is the generator's seed (2026 otherwise).
+    let seed: u64 = std::env::args()
+        .nth(3)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2026);
+    let problem = generated(seed, n);
     let t = Instant::now();
     let f = formulate(&problem);
     eprintln!("formulate {:.3}s", t.elapsed().as_secs_f64());
@@ -48,6 +54,13 @@ fn main() {
         "explain {:.3}s: {resolved} re-solves, {exact} proved",
         t.elapsed().as_secs_f64()
     );
+    // The proved values lost, project by project, to compare two builds.
+    let lost: Vec<String> = e
+        .iter()
+        .filter(|x| x.reversed_status == Some(ResultStatus::Optimal))
+        .map(|x| format!("{}:{}", x.key, x.value_lost.unwrap_or(f64::NAN)))
+        .collect();
+    println!("value lost when proved: {}", lost.join(" "));
     let t = Instant::now();
     let points = frontier(&problem, 20, 2.0, &quick, |_, _| true);
     eprintln!("frontier {:.3}s", t.elapsed().as_secs_f64());

@@ -129,12 +129,15 @@ pub struct SolveOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// The start is known to be close to the optimum (an explanation's
     /// re-solve starts from the programme with one project more or less).
-    /// HiGHS's sub-MIP heuristics (RINS and RENS), which look for better
-    /// solutions near the LP's, are then skipped: on the generated
-    /// 200-project portfolio that halved the time of the explanations, and
-    /// more of their re-solves were proved within the time limit (177 of
-    /// 182 against 172). From a start far from the optimum they find better
-    /// programmes quickly, so they stay on by default.
+    /// The engine then first searches the start's reduced-cost
+    /// neighbourhood itself (a small model, solved in milliseconds), and
+    /// HiGHS skips what that makes redundant or what costs more than it
+    /// gains so near the optimum: its sub-MIP heuristics (RINS, RENS and
+    /// the root reduced-cost heuristic) and cut separation below the root.
+    /// On the generated 200-project portfolio this took the explanations
+    /// from 168 s to 6.5 s, with more re-solves proved within their time
+    /// limit. From a start far from the optimum HiGHS's heuristics find
+    /// better programmes quickly, so they stay on by default.
     pub near_optimal_start: bool,
 }
 

@@ -2,7 +2,7 @@
 //! a series of re-solves of the portfolio problem, started from the base
 //! programme where it is still feasible.
 
-use super::solve::{optimise_with, Prepared};
+use super::solve::{optimise_with, starting_pool_rows, Prepared, Warm};
 use super::{
     format_pence, format_units, Decision, Explanation, FrontierPoint, LimitNeed, Marginal,
     MarginalTarget, Moved, OptimiseOptions, PortfolioProblem, PortfolioResult, ProblemError,
@@ -74,18 +74,42 @@ pub fn explain(
     if chosen.len() != n {
         return Vec::new();
     }
-    let used = prep.use_of(&chosen);
+    let context = Explaining {
+        problem,
+        options,
+        base,
+        used: prep.use_of(&chosen),
+        pool_rows: explanation_pool_rows(problem, options, &prep),
+        prep,
+        chosen,
+    };
     let mut out = side_by_side(
         n,
         |c, send| {
-            send(explain_one(
-                problem, base, options, &prep, &chosen, &used, c,
-            ));
+            send(explain_one(&context, c));
         },
         |done| progress(done, n),
     );
     out.sort_by_key(|e| e.project);
     out
+}
+
+/// The pool rows every explanation's re-solve starts from: those that bind
+/// in the LP relaxation of the whole problem. Each re-solve still adds the
+/// rows it finds it needs; choosing these once spares every re-solve the LP
+/// that would choose them. (Starting also from the rows the base programme
+/// fills to 90% of their supply made the explanations slower, not faster:
+/// each pool row in the model lengthens HiGHS's proof.)
+fn explanation_pool_rows(
+    problem: &PortfolioProblem,
+    options: &OptimiseOptions,
+    prep: &Prepared,
+) -> Vec<bool> {
+    let mut rows = vec![false; prep.limits.len()];
+    for l in starting_pool_rows(problem, prep, options) {
+        rows[l] = true;
+    }
+    rows
 }
 
 /// Threads to use for `jobs` independent jobs: one per core, at most
@@ -139,20 +163,39 @@ fn side_by_side<T: Send>(
     out
 }
 
-/// The explanation of candidate `c` of the base programme `chosen`.
-fn explain_one(
-    problem: &PortfolioProblem,
-    base: &PortfolioResult,
-    options: &OptimiseOptions,
-    prep: &Prepared,
-    chosen: &[Option<i64>],
-    used: &[f64],
-    c: usize,
-) -> Explanation {
+/// What every explanation of one base programme shares.
+struct Explaining<'a> {
+    problem: &'a PortfolioProblem,
+    options: &'a OptimiseOptions,
+    base: &'a PortfolioResult,
+    prep: Prepared,
+    /// The base programme: a start per candidate.
+    chosen: Vec<Option<i64>>,
+    /// What the base programme uses of each limit.
+    used: Vec<f64>,
+    /// The pool rows each re-solve starts from.
+    pool_rows: Vec<bool>,
+}
+
+/// The explanation of candidate `c` of the base programme.
+fn explain_one(context: &Explaining<'_>, c: usize) -> Explanation {
+    let &Explaining {
+        problem,
+        options,
+        base,
+        ref prep,
+        ref chosen,
+        ref used,
+        ref pool_rows,
+    } = context;
     // An explanation's start is the base programme with one project more
     // or less: near the optimum, so the solver's own searches for a
     // better programme are skipped.
-    let near_start = true;
+    let warm = |seed| Warm {
+        seed: Some(seed),
+        near: true,
+        pool_rows_chosen: true,
+    };
     let cand = &problem.candidates[c];
     let mut e = Explanation {
         project: c,
@@ -188,7 +231,7 @@ fn explain_one(
                         stack.extend(prep.dependents[x].iter().copied());
                     }
                 }
-                match optimise_with(&forced, options, Some(&seed), &mut Vec::new(), near_start) {
+                match optimise_with(&forced, options, warm(&seed), &mut pool_rows.to_vec()) {
                     Ok(r) => {
                         let lost = record_reversal(base, &r, &mut e);
                         e.summary = format!(
@@ -213,7 +256,7 @@ fn explain_one(
         explain_out(problem, prep, chosen, used, c, &mut e);
         let mut forced = problem.clone();
         forced.candidates[c].decision = Decision::Mandatory;
-        match optimise_with(&forced, options, Some(chosen), &mut Vec::new(), near_start) {
+        match optimise_with(&forced, options, warm(chosen), &mut pool_rows.to_vec()) {
             Ok(r) => {
                 let lost = record_reversal(base, &r, &mut e);
                 e.summary
@@ -465,7 +508,11 @@ fn frontier_point(
 ) -> (FrontierPoint, Option<Vec<Option<i64>>>) {
     let p = scaled(problem, factor);
     let budget_pence = p.budgets.iter().filter_map(|b| b.limit_pence).sum();
-    match optimise_with(&p, options, previous, pool_rows, false) {
+    let warm = Warm {
+        seed: previous,
+        ..Warm::default()
+    };
+    match optimise_with(&p, options, warm, pool_rows) {
         Ok(r) => (
             FrontierPoint {
                 scale: factor,
@@ -546,7 +593,11 @@ pub fn marginal_values(
                 )
             }
         };
-        let m = match optimise_with(&p, options, Some(&seed), &mut pool_rows, false) {
+        let warm = Warm {
+            seed: Some(&seed),
+            ..Warm::default()
+        };
+        let m = match optimise_with(&p, options, warm, &mut pool_rows) {
             Ok(r) => {
                 let mut added = Vec::new();
                 let mut dropped = Vec::new();

@@ -584,22 +584,40 @@ pub(crate) fn optimise_from(
     options: &OptimiseOptions,
     seed: Option<&[Option<i64>]>,
 ) -> Result<PortfolioResult, ProblemError> {
-    optimise_with(problem, options, seed, &mut Vec::new(), false)
+    let warm = Warm {
+        seed,
+        ..Warm::default()
+    };
+    optimise_with(problem, options, warm, &mut Vec::new())
+}
+
+/// How a solve starts, beyond the problem itself.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Warm<'a> {
+    /// A known programme (one start per candidate), used where it is
+    /// feasible; the greedy rebuilds from it where it is not.
+    pub seed: Option<&'a [Option<i64>]>,
+    /// The seed is known to be close to the optimum (see
+    /// [`SolveOptions::near_optimal_start`]).
+    pub near: bool,
+    /// The pool rows given are taken as they are, without first adding the
+    /// ones that bind in the LP relaxation of the whole problem (the caller
+    /// has already chosen them, for a series of re-solves of one problem).
+    pub pool_rows_chosen: bool,
 }
 
 /// [`optimise_from`], starting with the pool rows `pool_rows` marks (one
 /// flag per limit; empty for none) and marking in it the rows this solve
 /// found it needed, so that a series of related solves (the points of a
-/// frontier, the marginal values) does not find them again. `near_start`
-/// says the seed is known to be close to the optimum (see
-/// [`SolveOptions::near_optimal_start`]).
+/// frontier, the marginal values, the explanations) does not find them
+/// again.
 pub(crate) fn optimise_with(
     problem: &PortfolioProblem,
     options: &OptimiseOptions,
-    seed: Option<&[Option<i64>]>,
+    warm: Warm<'_>,
     pool_rows: &mut Vec<bool>,
-    near_start: bool,
 ) -> Result<PortfolioResult, ProblemError> {
+    let seed = warm.seed;
     if let Err(mut errors) = super::check(problem) {
         return Err(errors.remove(0));
     }
@@ -626,8 +644,10 @@ pub(crate) fn optimise_with(
         }
     }
     pool_rows.resize(prep.limits.len(), false);
-    for l in starting_pool_rows(problem, &prep, options) {
-        pool_rows[l] = true;
+    if !warm.pool_rows_chosen {
+        for l in starting_pool_rows(problem, &prep, options) {
+            pool_rows[l] = true;
+        }
     }
     // The best bound proved so far on the value (a relaxation's bound holds
     // for the whole problem).
@@ -639,7 +659,7 @@ pub(crate) fn optimise_with(
             time_limit: deadline.saturating_duration_since(Instant::now()),
             start: best.as_ref().map(|s| start_vector(f, s)),
             cancel: options.cancel.clone(),
-            near_optimal_start: near_start,
+            near_optimal_start: warm.near,
         };
         let solution =
             model::solve(&f.model, &solve_options).map_err(|e| ProblemError::Solver {
@@ -734,7 +754,7 @@ pub(crate) fn optimise_with(
 /// there than budget rows, people rather than money are what limit the
 /// programme, the relaxation without them is far from the real problem,
 /// and every pool row goes in.
-fn starting_pool_rows(
+pub(crate) fn starting_pool_rows(
     problem: &PortfolioProblem,
     prep: &Prepared,
     options: &OptimiseOptions,
