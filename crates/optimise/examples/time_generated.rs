@@ -66,8 +66,8 @@ fn main() {
     eprintln!("frontier {:.3}s", t.elapsed().as_secs_f64());
     for p in &points {
         eprintln!(
-            "  {:.2} {:?} {:?} {:.3}s",
-            p.scale, p.status, p.value, p.seconds
+            "  {:.2} {:?} {:?} bound {:?} {:.3}s",
+            p.scale, p.status, p.value, p.bound, p.seconds
         );
     }
 }
