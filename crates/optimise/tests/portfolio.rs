@@ -682,22 +682,33 @@ fn with_budgets_scaled(mut p: PortfolioProblem, factor: f64) -> PortfolioProblem
     p
 }
 
+/// The whole model of `p`, every row in, solved by the engine from scratch.
+fn whole_model(
+    p: &PortfolioProblem,
+) -> (
+    portfolio_optimise::portfolio::Formulation,
+    portfolio_optimise::model::Solution,
+) {
+    let whole = portfolio_optimise::model::SolveOptions {
+        time_limit: std::time::Duration::from_secs(60),
+        ..Default::default()
+    };
+    let f = formulate(p);
+    let solution = portfolio_optimise::model::solve(&f.model, &whole).unwrap();
+    (f, solution)
+}
+
 #[test]
 fn leaving_pool_rows_out_until_needed_reaches_the_whole_models_optimum() {
     // The optimiser starts from the budget rows (and the pool rows the LP
     // relaxation binds) and adds pool rows as the relaxed optima overrun
     // them. Where money binds and where people do, its proven optimum must
     // be the whole model's.
-    let whole = portfolio_optimise::model::SolveOptions {
-        time_limit: std::time::Duration::from_secs(60),
-        ..Default::default()
-    };
     let mut pool_bound = 0;
     for seed in 1..=4 {
         for factor in [0.9, 1.0, 1.6, 3.0] {
             let p = with_budgets_scaled(generated(seed, 36), factor);
-            let f = formulate(&p);
-            let reference = portfolio_optimise::model::solve(&f.model, &whole).unwrap();
+            let (f, reference) = whole_model(&p);
             match optimise(&p, &opts()) {
                 Ok(r) => {
                     assert_eq!(
@@ -796,10 +807,6 @@ fn each_proven_value_lost_is_the_whole_models_optimum_with_that_decision_reverse
     // searches that start's neighbourhood first and HiGHS then skips some of
     // its own searches. The value it proves must still be the optimum of the
     // whole model with the one decision reversed, solved from scratch.
-    let whole = portfolio_optimise::model::SolveOptions {
-        time_limit: std::time::Duration::from_secs(60),
-        ..Default::default()
-    };
     let mut checked = 0;
     for (seed, factor) in [(1, 1.0), (2, 1.0), (3, 1.6)] {
         let p = with_budgets_scaled(generated(seed, 36), factor);
@@ -814,8 +821,7 @@ fn each_proven_value_lost_is_the_whole_models_optimum_with_that_decision_reverse
             } else {
                 Decision::Mandatory
             };
-            let f = formulate(&reversed);
-            let reference = portfolio_optimise::model::solve(&f.model, &whole).unwrap();
+            let (f, reference) = whole_model(&reversed);
             match status {
                 ResultStatus::Optimal => {
                     assert_eq!(
