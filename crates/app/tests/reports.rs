@@ -100,35 +100,7 @@ fn pdf_text(dir: &Path, pdf: &str) -> String {
 
 /// Converts a DOCX to PDF with LibreOffice and returns the PDF's text.
 fn libreoffice_text(dir: &Path, docx: &str) -> String {
-    let profile = format!("-env:UserInstallation=file://{}/lo-profile", dir.display());
-    let args = [
-        &profile,
-        "--headless",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        "lo",
-        docx,
-    ];
-    // LibreOffice sometimes crashes while it creates a new profile, before
-    // it reads the document ("Unspecified Application Error"; once in a CI
-    // run, then not in three reruns). The profile then exists, and a second
-    // run says whether the document itself opens.
-    let first = Command::new("soffice")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("soffice is needed to check the documents (install it): {e}"));
-    if !first.status.success() {
-        let stderr = String::from_utf8_lossy(&first.stderr);
-        assert!(
-            stderr.contains("Unspecified Application Error"),
-            "soffice {args:?} failed: {}{stderr}",
-            String::from_utf8_lossy(&first.stdout)
-        );
-        eprintln!("LibreOffice crashed while starting ({stderr}); converting {docx} again");
-        tool("soffice", &args, dir);
-    }
+    portfolio_testdb::office::soffice(dir, &["--convert-to", "pdf", "--outdir", "lo", docx], 180);
     let pdf = format!("lo/{}", docx.replace(".docx", ".pdf"));
     assert!(
         dir.join(&pdf).is_file(),

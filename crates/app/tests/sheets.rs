@@ -81,22 +81,14 @@ fn libreoffice_csv(dir: &Path, files: &[(&str, &[u8])]) -> Vec<String> {
         std::fs::write(&path, bytes).unwrap();
         paths.push(path);
     }
-    let profile = format!("file://{}", dir.join("lo-profile").display());
-    let status = Command::new("timeout")
-        .arg("180")
-        .arg("soffice")
-        .arg(format!("-env:UserInstallation={profile}"))
-        .args([
-            "--headless",
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76",
-        ])
-        .arg("--outdir")
-        .arg(&out)
-        .args(&paths)
-        .output()
-        .expect("run soffice");
-    assert!(status.status.success(), "soffice failed: {status:?}");
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "--convert-to".into(),
+        "csv:Text - txt - csv (StarCalc):44,34,76".into(),
+        "--outdir".into(),
+        out.clone().into(),
+    ];
+    args.extend(paths.into_iter().map(std::path::PathBuf::into_os_string));
+    portfolio_testdb::office::soffice(dir, &args, 180);
     files
         .iter()
         .map(|(name, _)| {

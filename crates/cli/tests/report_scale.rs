@@ -138,19 +138,10 @@ fn a_board_pack_of_10000_projects_opens_in_libreoffice_and_lists_them_all() {
         "the last page is numbered"
     );
 
-    let profile = format!("-env:UserInstallation=file://{}/lo-profile", dir.display());
-    tool(
-        "soffice",
-        &[
-            &profile,
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            "lo",
-            "board.docx",
-        ],
+    portfolio_testdb::office::soffice(
         dir,
+        &["--convert-to", "pdf", "--outdir", "lo", "board.docx"],
+        1200,
     );
     assert!(
         dir.join("lo/board.pdf").is_file(),

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+pub mod office;
+
 use sqlx::{AnyConnection, Connection, Executor};
 
 /// The server used when `PORTFOLIO_TEST_POSTGRES_URL` is not set.
