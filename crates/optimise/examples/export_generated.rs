@@ -1,10 +1,17 @@
-//! Writes the generated 200-project portfolio's model as MPS (for trials in other solvers).
+//! Writes the generated portfolio's model as MPS (for trials in other
+//! solvers): `export_generated [PROJECTS] [BUDGET_SCALE] [SEED]`, with every
+//! budget line scaled as a frontier point scales it (1 and 2026 otherwise).
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
-    let problem = portfolio_optimise::portfolio::generated(2026, n);
+    let arg = |i: usize| std::env::args().nth(i);
+    let n: usize = arg(1).and_then(|s| s.parse().ok()).unwrap_or(200);
+    let scale: f64 = arg(2).and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let seed: u64 = arg(3).and_then(|s| s.parse().ok()).unwrap_or(2026);
+    let mut problem = portfolio_optimise::portfolio::generated(seed, n);
+    for b in &mut problem.budgets {
+        if let Some(l) = b.limit_pence {
+            b.limit_pence = Some((l as f64 * scale).floor() as i64);
+        }
+    }
     let f = portfolio_optimise::portfolio::formulate(&problem);
     print!("{}", portfolio_optimise::export::to_mps(&f.model));
 }

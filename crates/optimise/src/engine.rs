@@ -320,11 +320,8 @@ impl<'a> Run<'a> {
         }
 
         // Proved by the LP bound alone?
-        if let Some((_, z)) = &incumbent {
-            if !self.better(lp_bound, *z) {
-                let inc = incumbent.clone();
-                return Ok(self.finish(inc, Some(lp_bound), 0, SolveStatus::Optimal));
-            }
+        if let Some(proved) = self.reaching(&incumbent, lp_bound) {
+            return Ok(proved);
         }
         if self.out_of_time() {
             return Ok(self.finish(incumbent, Some(lp_bound), 0, SolveStatus::Feasible));
@@ -344,11 +341,8 @@ impl<'a> Run<'a> {
                 if let Some(better) = self.neighbourhood(&lp, &lp_values, lp_bound, *z, &fixed) {
                     fixed = self.reduced_cost_fixing(&lp, &lp_values, better.1);
                     incumbent = Some(better);
-                    if let Some((_, z)) = &incumbent {
-                        if !self.better(lp_bound, *z) {
-                            let inc = incumbent.clone();
-                            return Ok(self.finish(inc, Some(lp_bound), 0, SolveStatus::Optimal));
-                        }
+                    if let Some(proved) = self.reaching(&incumbent, lp_bound) {
+                        return Ok(proved);
                     }
                 }
             }
@@ -393,6 +387,13 @@ impl<'a> Run<'a> {
         let mut sol = self.conclude(milp, incumbent, Some(lp_bound));
         sol.fixed_by_reduced_cost = n_fixed;
         Ok(sol)
+    }
+
+    /// The incumbent, proved optimal, when it reaches the LP bound.
+    fn reaching(&self, incumbent: &Option<(Vec<f64>, f64)>, lp_bound: f64) -> Option<Solution> {
+        let (_, z) = incumbent.as_ref()?;
+        (!self.better(lp_bound, *z))
+            .then(|| self.finish(incumbent.clone(), Some(lp_bound), 0, SolveStatus::Optimal))
     }
 
     /// Reduced-cost fixing against the incumbent's objective `z`: a binary
