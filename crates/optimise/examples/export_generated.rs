@@ -6,12 +6,7 @@ fn main() {
     let n: usize = arg(1).and_then(|s| s.parse().ok()).unwrap_or(200);
     let scale: f64 = arg(2).and_then(|s| s.parse().ok()).unwrap_or(1.0);
     let seed: u64 = arg(3).and_then(|s| s.parse().ok()).unwrap_or(2026);
-    let mut problem = portfolio_optimise::portfolio::generated(seed, n);
-    for b in &mut problem.budgets {
-        if let Some(l) = b.limit_pence {
-            b.limit_pence = Some((l as f64 * scale).floor() as i64);
-        }
-    }
+    let problem = portfolio_optimise::portfolio::generated(seed, n).with_budgets_scaled(scale);
     let f = portfolio_optimise::portfolio::formulate(&problem);
     print!("{}", portfolio_optimise::export::to_mps(&f.model));
 }

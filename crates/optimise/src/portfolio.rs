@@ -117,6 +117,18 @@ pub struct PortfolioProblem {
 }
 
 impl PortfolioProblem {
+    /// The same problem with every limited budget line multiplied by
+    /// `factor` (rounded down to the penny), as a frontier point has it.
+    pub fn with_budgets_scaled(&self, factor: f64) -> PortfolioProblem {
+        let mut p = self.clone();
+        for b in &mut p.budgets {
+            if let Some(l) = b.limit_pence {
+                b.limit_pence = Some((l as f64 * factor).floor() as i64);
+            }
+        }
+        p
+    }
+
     /// How messages name quarter `q` of the horizon: its name when one is
     /// given, else "quarter N" counting from 1 (before the horizon for a
     /// negative `q`).

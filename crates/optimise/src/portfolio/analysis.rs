@@ -422,16 +422,6 @@ fn explain_out(
     e.summary = format!("{} is left out: {}", cand.key, e.reasons.join("; "));
 }
 
-fn scaled(problem: &PortfolioProblem, factor: f64) -> PortfolioProblem {
-    let mut p = problem.clone();
-    for b in &mut p.budgets {
-        if let Some(l) = b.limit_pence {
-            b.limit_pence = Some((l as f64 * factor).floor() as i64);
-        }
-    }
-    p
-}
-
 /// The value-versus-budget frontier: every budget line scaled by
 /// `max_scale * k / (points - 1)` for `k = 0..points` (one point at
 /// `max_scale` when `points == 1`). Each point starts from the previous
@@ -506,7 +496,7 @@ fn frontier_point(
     previous: Option<&[Option<i64>]>,
     pool_rows: &mut Vec<bool>,
 ) -> (FrontierPoint, Option<Vec<Option<i64>>>) {
-    let p = scaled(problem, factor);
+    let p = problem.with_budgets_scaled(factor);
     let budget_pence = p.budgets.iter().filter_map(|b| b.limit_pence).sum();
     let warm = Warm {
         seed: previous,
